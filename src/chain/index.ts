@@ -1,0 +1,17 @@
+/**
+ * The standard Groundwork state machine: the modules in their execution order.
+ */
+import type { StateStore } from '../state/store.js';
+import { App } from './app.js';
+import type { Module } from './module.js';
+import { authModule } from './modules/auth/index.js';
+import { bankModule } from './modules/bank/index.js';
+import { validatorLookup } from './validators.js';
+
+export function standardModules(): Module[] {
+  return [authModule, bankModule({ validators: validatorLookup })] as Module[];
+}
+
+export function createApp(store: StateStore): App {
+  return new App(store, standardModules());
+}

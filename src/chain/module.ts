@@ -1,0 +1,60 @@
+/**
+ * The module system. A module owns a slice of state (its key prefixes, listed in keys.ts), its
+ * messages, its parameters and its genesis section; the app wires modules together. Later
+ * modules (staking, devices, market, escrow, credits, rewards, governance, storage, compute,
+ * coverage) plug in through this interface and state what they need from others as narrow
+ * interfaces in their own `expected.ts`.
+ */
+import { decode, encode, type Codec } from '../core/codec.js';
+import { InvariantError } from '../core/errors.js';
+import type { KVReader, KVStore } from '../state/overlay.js';
+import type { Context } from './context.js';
+import { paramsKey } from './keys.js';
+import type { MsgType } from './tx.js';
+
+export interface MsgHandler<T> extends MsgType<T> {
+  /** Runs the message for `ctx.sender`. Throws a ChainError to fail the whole tx. */
+  handle(ctx: Context, msg: T): void;
+}
+
+/** Declares a message handler with its payload type inferred from the codec. */
+export function msg<T>(type: string, codec: Codec<T, unknown>, handle: (ctx: Context, msg: T) => void): MsgHandler<T> {
+  return { type, codec, handle };
+}
+
+export interface ParamsDef<P> {
+  readonly codec: Codec<P, unknown>;
+  readonly defaults: P;
+  /** Throws InvalidInputError naming the bad field. */
+  validate(p: P): void;
+}
+
+export interface GenesisDef<G> {
+  /** Parses and validates this module's genesis section (JSON), errors name `path`. */
+  parse(json: unknown, path: string): G;
+  init(ctx: Context, g: G): void;
+}
+
+export interface Module<G = unknown, P = unknown> {
+  readonly name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly msgs?: readonly MsgHandler<any>[];
+  readonly params?: ParamsDef<P>;
+  readonly genesis?: GenesisDef<G>;
+  beginBlock?(ctx: Context): void;
+  endBlock?(ctx: Context): void;
+  /** Event attributes worth an index, as "type.key" (e.g. "bank.transfer.recipient"). */
+  readonly indexedAttributes?: readonly string[];
+}
+
+/** Reads a module's parameters from state. */
+export function getParams<P>(store: KVReader, module: string, def: ParamsDef<P>): P {
+  const b = store.get(paramsKey(module));
+  if (!b) throw new InvariantError(`parameters of module ${module} are missing from state`);
+  return decode(def.codec, b);
+}
+
+export function setParams<P>(store: KVStore, module: string, def: ParamsDef<P>, p: P): void {
+  def.validate(p);
+  store.set(paramsKey(module), encode(def.codec, p));
+}
