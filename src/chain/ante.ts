@@ -3,7 +3,6 @@
  * count, memo, timeout, signature, fee, sequence, fee funds. Then the fee is taken and the
  * sequence advanced. Each failure is a specific error saying what to do.
  */
-import { utf8 } from '../core/bytes.js';
 import { encodeAddress, verifySignature } from '../core/keys.js';
 import type { Context } from './context.js';
 import { TxErrors } from './errors.js';
@@ -20,7 +19,7 @@ export function ante(ctx: Context, d: DecodedTx, auth: AuthParams, signatureChec
   }
   if (b.msgs.length === 0) throw TxErrors.NO_MSGS();
   if (b.msgs.length > auth.maxMsgs) throw TxErrors.TOO_MANY_MSGS(`tx has ${b.msgs.length} messages, the limit is ${auth.maxMsgs}`);
-  const memoBytes = utf8(b.memo).length;
+  const memoBytes = Buffer.byteLength(b.memo, 'utf8');
   if (memoBytes > auth.maxMemoBytes) throw TxErrors.MEMO_TOO_LONG(`memo is ${memoBytes} bytes, the limit is ${auth.maxMemoBytes}`);
   if (b.timeoutHeight !== 0n && ctx.block.height > b.timeoutHeight) {
     throw TxErrors.TX_EXPIRED(`tx timed out at height ${b.timeoutHeight}; the chain is at ${ctx.block.height}`);

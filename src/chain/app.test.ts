@@ -43,6 +43,7 @@ async function chain(balances: Array<[Ed25519Key, bigint]>) {
       time += 1000n;
       const r = app.finalizeBlock({ chainId: 'test-chain', height: BigInt(app.height + 1), time, proposer: validator.publicKey }, txs.map((bytes) => ({ bytes })));
       await app.commit();
+      app.resetCheckState();
       return r;
     },
     async close() {

@@ -61,6 +61,7 @@ export interface CheckResult extends TxResult {
 export type InternalErrorHook = (e: unknown, where: string) => void;
 
 const OK_CODESPACE = '';
+const ZERO_KEY = new Uint8Array(32);
 
 function resultOf(e: unknown, events: Event[], onInternal: InternalErrorHook | undefined, where: string): TxResult {
   if (e instanceof ChainError) return { code: e.abciCode, codespace: e.codespace, error: e.kind, log: e.message, events };
@@ -90,7 +91,7 @@ export class App implements MsgRegistry {
         this.handlers.set(h.type, h as MsgHandler<unknown>);
       }
     }
-    this.checkState = new Overlay(store);
+    this.checkState = new Overlay(store, { cacheReads: true });
   }
 
   msgType(type: string): MsgHandler<unknown> | undefined {
@@ -155,30 +156,38 @@ export class App implements MsgRegistry {
    * must carry the next sequence and can only spend what is left.
    */
   checkTx(tx: BlockTx): CheckResult {
-    const info: BlockInfo = { chainId: this.chainId, height: BigInt(this.height + 1), time: this.lastBlockTime, proposer: new Uint8Array(32) };
-    const layer = new Overlay(this.checkState);
-    const ctx = new Context(info, layer);
+    const info: BlockInfo = { chainId: this.chainId, height: BigInt(this.height + 1), time: this.lastBlockTime, proposer: ZERO_KEY };
+    const state = this.checkState;
     let decoded: DecodedTx | undefined;
     try {
       decoded = tx.decoded ?? this.decode(tx.bytes);
-      this.runMsgs(ctx, layer, decoded, tx.signatureChecked === true);
-      layer.mergeInto(this.checkState);
+    } catch (e) {
+      return resultOf(e, [], this.onInternalError, 'checkTx');
+    }
+    const cp = state.checkpoint();
+    try {
+      const ctx = new Context(info, state);
+      ante(ctx, decoded, getParams(state, 'auth', authParams), tx.signatureChecked === true);
+      const msgCtx = new Context(info, state, decoded.signerAddress);
+      for (const m of decoded.msgs) (this.handlers.get(m.type) as MsgHandler<unknown>).handle(msgCtx, m.value);
+      state.release(cp);
       return { code: 0, codespace: OK_CODESPACE, error: '', log: '', events: ctx.events, tx: decoded };
     } catch (e) {
-      return decoded ? { ...resultOf(e, [], this.onInternalError, 'checkTx'), tx: decoded } : resultOf(e, [], this.onInternalError, 'checkTx');
+      state.revert(cp);
+      return { ...resultOf(e, [], this.onInternalError, 'checkTx'), tx: decoded };
     }
   }
 
   /** Drops the check state's pending effects (after a commit, before re-checking the mempool). */
   resetCheckState(): void {
-    this.checkState = new Overlay(this.store);
+    this.checkState = new Overlay(this.store, { cacheReads: true });
   }
 
   /** Executes a block on top of the last committed state. Nothing is persisted until commit(). */
   finalizeBlock(info: BlockInfo, txs: readonly BlockTx[]): BlockResult {
     const height = Number(info.height);
     if (height !== this.height + 1) throw new InvariantError(`block ${height} does not follow committed height ${this.height}`);
-    const overlay = new Overlay(this.store);
+    const overlay = new Overlay(this.store, { cacheReads: true });
     const beginCtx = new Context(info, overlay);
     for (const m of this.modules) m.beginBlock?.(beginCtx);
     const txResults = txs.map((tx) => this.deliverTx(info, overlay, tx));
@@ -189,31 +198,38 @@ export class App implements MsgRegistry {
     return { height, txResults, beginEvents: beginCtx.events, endEvents: endCtx.events, appHash: prepared.rootHash };
   }
 
+  /**
+   * One tx in the block: ante in a checkpoint (an invalid tx changes nothing), then the
+   * messages in a nested one (a failing message undoes all messages, but the fee and sequence
+   * stay spent).
+   */
   private deliverTx(info: BlockInfo, block: Overlay, tx: BlockTx): TxResult {
-    const anteLayer = new Overlay(block);
-    const ctx = new Context(info, anteLayer);
     let decoded: DecodedTx;
     try {
       decoded = tx.decoded ?? this.decodeAt(block, tx.bytes);
     } catch (e) {
       return resultOf(e, [], this.onInternalError, 'deliverTx');
     }
+    const ctx = new Context(info, block);
+    const anteCp = block.checkpoint();
     try {
-      ante(ctx, decoded, getParams(anteLayer, 'auth', authParams), tx.signatureChecked === true);
+      ante(ctx, decoded, getParams(block, 'auth', authParams), tx.signatureChecked === true);
     } catch (e) {
-      return resultOf(e, [], this.onInternalError, 'deliverTx'); // nothing charged: the tx was invalid
+      block.revert(anteCp);
+      return resultOf(e, [], this.onInternalError, 'deliverTx');
     }
-    const msgLayer = new Overlay(anteLayer);
-    const msgCtx = ctx.withStore(msgLayer, decoded.signerAddress);
+    const msgCtx = new Context(info, block, decoded.signerAddress);
+    const msgCp = block.checkpoint();
     try {
       for (const m of decoded.msgs) (this.handlers.get(m.type) as MsgHandler<unknown>).handle(msgCtx, m.value);
     } catch (e) {
-      anteLayer.mergeInto(block); // the fee and the sequence are spent even though the msgs failed
+      block.revert(msgCp);
+      block.release(anteCp);
       return resultOf(e, ctx.events, this.onInternalError, 'deliverTx');
     }
-    msgLayer.mergeInto(anteLayer);
-    anteLayer.mergeInto(block);
-    return { code: 0, codespace: OK_CODESPACE, error: '', log: '', events: [...ctx.events, ...msgCtx.events] };
+    block.release(msgCp);
+    block.release(anteCp);
+    return { code: 0, codespace: OK_CODESPACE, error: '', log: '', events: ctx.events.concat(msgCtx.events) };
   }
 
   private decodeAt(store: KVReader, bytes: Bytes): DecodedTx {
@@ -227,27 +243,24 @@ export class App implements MsgRegistry {
     }
   }
 
-  /** Ante + messages in `layer`, all or nothing (check mode: a failing message rejects the tx). */
-  private runMsgs(ctx: Context, layer: Overlay, d: DecodedTx, signatureChecked: boolean): void {
-    ante(ctx, d, getParams(layer, 'auth', authParams), signatureChecked);
-    const msgCtx = ctx.withStore(layer, d.signerAddress);
-    for (const m of d.msgs) (this.handlers.get(m.type) as MsgHandler<unknown>).handle(msgCtx, m.value);
-  }
-
   /** The writes that persist the last finalized block (the caller adds its own and writes them). */
   pendingCommit(): PreparedCommit {
     if (!this.pending) throw new InvariantError('commit without a finalized block');
     return this.pending.prepared;
   }
 
-  /** Persists the finalized block's state together with `extra` writes, atomically. */
+  /**
+   * Persists the finalized block's state together with `extra` writes, atomically. The check
+   * state is left alone: the mempool resets it and re-checks its txs right after (see
+   * Mempool.update), so no admission ever runs on a half-updated view.
+   */
   async commit(extra: readonly WriteOp[] = []): Promise<void> {
     const prepared = this.pendingCommit();
+    const info = (this.pending as { info: BlockInfo }).info;
     await this.store.db.write(extra.length ? [...prepared.ops, ...extra] : prepared.ops);
     this.store.committed(prepared);
-    this.lastBlockTime = (this.pending as { info: BlockInfo }).info.time;
+    this.lastBlockTime = info.time;
     this.pending = undefined;
-    this.resetCheckState();
   }
 
   /** Drops a finalized but uncommitted block. */

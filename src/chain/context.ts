@@ -28,9 +28,4 @@ export class Context {
   emit(e: Event): void {
     this.events.push(e);
   }
-
-  /** A context over another store layer (a checkpoint), same block and sender. */
-  withStore(store: KVStore, sender: Bytes | undefined = this.sender): Context {
-    return new Context(this.block, store, sender);
-  }
 }

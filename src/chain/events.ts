@@ -10,7 +10,9 @@ export type Event = Infer<typeof eventCodec>;
 export type Attribute = Infer<typeof attributeCodec>;
 
 export function event(type: string, attrs: Record<string, string | bigint | number>): Event {
-  return { type, attributes: Object.entries(attrs).map(([key, value]) => ({ key, value: String(value) })) };
+  const attributes: Attribute[] = [];
+  for (const key in attrs) attributes.push({ key, value: String(attrs[key]) });
+  return { type, attributes };
 }
 
 export function attr(e: Event, key: string): string | undefined {

@@ -6,10 +6,11 @@ import { App } from './app.js';
 import type { Module } from './module.js';
 import { authModule } from './modules/auth/index.js';
 import { bankModule } from './modules/bank/index.js';
+import { consensusModule } from './modules/consensus/index.js';
 import { validatorLookup } from './validators.js';
 
 export function standardModules(): Module[] {
-  return [authModule, bankModule({ validators: validatorLookup })] as Module[];
+  return [consensusModule, authModule, bankModule({ validators: validatorLookup })] as Module[];
 }
 
 export function createApp(store: StateStore): App {

@@ -10,20 +10,30 @@
  * | bank/acct/<address 20B>  | bank      | Account {sequence, balance}             |
  * | bank/supply              | bank      | total supply of the native token (u128) |
  */
-import { concat, utf8, type Bytes } from '../core/bytes.js';
+import { utf8, type Bytes } from '../core/bytes.js';
 
 export const CHAIN_ID_KEY = utf8('chain/id');
 export const VALIDATORS_KEY = utf8('chain/validators');
 
+const paramsKeys = new Map<string, Bytes>();
+
 export function paramsKey(module: string): Bytes {
-  return utf8(`params/${module}`);
+  let k = paramsKeys.get(module);
+  if (!k) {
+    k = utf8(`params/${module}`);
+    paramsKeys.set(module, k);
+  }
+  return k;
 }
 
 export const BANK_ACCOUNT_PREFIX = utf8('bank/acct/');
 export const BANK_SUPPLY_KEY = utf8('bank/supply');
 
 export function bankAccountKey(address: Bytes): Bytes {
-  return concat(BANK_ACCOUNT_PREFIX, address);
+  const k = Buffer.allocUnsafe(BANK_ACCOUNT_PREFIX.length + address.length);
+  k.set(BANK_ACCOUNT_PREFIX, 0);
+  k.set(address, BANK_ACCOUNT_PREFIX.length);
+  return k;
 }
 
 /** The exclusive upper bound of all keys starting with `prefix` (for range iteration). */

@@ -5,6 +5,7 @@
  * coverage) plug in through this interface and state what they need from others as narrow
  * interfaces in their own `expected.ts`.
  */
+import { equals } from '../core/bytes.js';
 import { decode, encode, type Codec } from '../core/codec.js';
 import { InvariantError } from '../core/errors.js';
 import type { KVReader, KVStore } from '../state/overlay.js';
@@ -47,11 +48,18 @@ export interface Module<G = unknown, P = unknown> {
   readonly indexedAttributes?: readonly string[];
 }
 
+// Decoded params by module, reused while the stored bytes are unchanged (read on every tx).
+const paramsMemo = new Map<string, { raw: Uint8Array; value: unknown }>();
+
 /** Reads a module's parameters from state. */
 export function getParams<P>(store: KVReader, module: string, def: ParamsDef<P>): P {
   const b = store.get(paramsKey(module));
   if (!b) throw new InvariantError(`parameters of module ${module} are missing from state`);
-  return decode(def.codec, b);
+  const memo = paramsMemo.get(module);
+  if (memo && equals(memo.raw, b)) return memo.value as P;
+  const value = decode(def.codec, b);
+  paramsMemo.set(module, { raw: Uint8Array.from(b), value });
+  return value;
 }
 
 export function setParams<P>(store: KVStore, module: string, def: ParamsDef<P>, p: P): void {

@@ -6,12 +6,12 @@ import { InvalidInputError } from './errors.js';
 
 export type Bytes = Uint8Array;
 
-const textEncoder = new TextEncoder();
 // fatal: reject invalid UTF-8; ignoreBOM: keep a leading U+FEFF as data, so decoding is lossless.
 const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** UTF-8 bytes of a string (a Buffer: TextEncoder costs ~10x more for short strings). */
 export function utf8(s: string): Bytes {
-  return textEncoder.encode(s);
+  return Buffer.from(s, 'utf8');
 }
 
 /** Decodes UTF-8 strictly: invalid sequences throw instead of turning into U+FFFD. */
@@ -50,7 +50,7 @@ export function fromBase64(s: string, what = 'base64 string'): Bytes {
 export function concat(...parts: Bytes[]): Bytes {
   let n = 0;
   for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
+  const out = Buffer.allocUnsafe(n);
   let o = 0;
   for (const p of parts) {
     out.set(p, o);
@@ -80,7 +80,7 @@ export function startsWith(b: Bytes, prefix: Bytes): boolean {
  * every byte to the code unit of the same value, so it round-trips and sorts like the bytes.
  */
 export function toKeyString(b: Bytes): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
 }
 
 export function fromKeyString(s: string): Bytes {

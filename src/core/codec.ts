@@ -14,7 +14,7 @@
  * Each codec also has a JSON form (bigints as decimal strings, bytes as hex) used by the API and
  * the CLI, with validation that names the path of a bad field.
  */
-import { fromHex, toHex, utf8, fromUtf8, type Bytes } from './bytes.js';
+import { fromHex, toHex, utf8, type Bytes } from './bytes.js';
 import { CodecError, InvalidInputError } from './errors.js';
 
 export class Writer {
@@ -27,7 +27,7 @@ export class Writer {
     this.view = new DataView(this.buf.buffer);
   }
 
-  private ensure(n: number): void {
+  ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
@@ -35,6 +35,32 @@ export class Writer {
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
+  }
+
+  /**
+   * A string as u32 byte length + UTF-8. ASCII (the common case: names, addresses, numbers) is
+   * copied char by char; anything else goes through the native encoder.
+   */
+  str(s: string, max: number, name: string): void {
+    const n = s.length;
+    this.ensure(4 + n);
+    const start = this.pos + 4;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      this.buf[start + i] = c;
+    }
+    let len = n;
+    if (i < n) {
+      if (!s.isWellFormed()) throw new CodecError(`${name} contains a lone surrogate`);
+      len = Buffer.byteLength(s, 'utf8');
+      this.ensure(4 + len);
+      Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos + 4, len).write(s, 'utf8');
+    }
+    if (len > max) throw new CodecError(`${name} longer than ${max} bytes`);
+    this.view.setUint32(this.pos, len);
+    this.pos += 4 + len;
   }
 
   u8(v: number): void {
@@ -61,19 +87,31 @@ export class Writer {
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
-  /** A copy of what was written. */
+  /** A copy of what was written (a Buffer, so storage and hashing take it without wrapping). */
   finish(): Bytes {
-    return this.buf.slice(0, this.pos);
+    const out = Buffer.allocUnsafe(this.pos);
+    out.set(this.buf.subarray(0, this.pos));
+    return out;
+  }
+
+  reset(): void {
+    this.pos = 0;
   }
 }
 
+/** Strict UTF-8 for non-ASCII; ASCII bytes decode directly. */
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+function decodeString(b: Bytes): string {
+  for (let i = 0; i < b.length; i++) {
+    if ((b[i] as number) > 0x7f) return fatalDecoder.decode(b);
+  }
+  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
+}
+
 export class Reader {
-  private readonly view: DataView;
   pos = 0;
 
-  constructor(readonly buf: Bytes) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  constructor(readonly buf: Bytes) {}
 
   get remaining(): number {
     return this.buf.length - this.pos;
@@ -91,21 +129,23 @@ export class Reader {
   }
   u16(what = 'u16'): number {
     this.need(2, what);
-    const v = this.view.getUint16(this.pos);
+    const b = this.buf;
+    const p = this.pos;
     this.pos += 2;
-    return v;
+    return ((b[p] as number) << 8) | (b[p + 1] as number);
   }
   u32(what = 'u32'): number {
     this.need(4, what);
-    const v = this.view.getUint32(this.pos);
+    const b = this.buf;
+    const p = this.pos;
     this.pos += 4;
-    return v;
+    return (b[p] as number) * 0x1000000 + (((b[p + 1] as number) << 16) | ((b[p + 2] as number) << 8) | (b[p + 3] as number));
   }
   u64(what = 'u64'): bigint {
     this.need(8, what);
-    const v = this.view.getBigUint64(this.pos);
-    this.pos += 8;
-    return v;
+    const hi = this.u32();
+    const lo = this.u32();
+    return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
   /** A view (not a copy) of the next n bytes. */
   raw(n: number, what = 'bytes'): Bytes {
@@ -129,10 +169,24 @@ export interface Codec<T, J = unknown> {
 export type Infer<C> = C extends Codec<infer T, unknown> ? T : never;
 export type InferJSON<C> = C extends Codec<unknown, infer J> ? J : never;
 
+const scratch = new Writer(1 << 16);
+let scratchBusy = false;
+
 export function encode<T>(codec: Codec<T, unknown>, v: T, sizeHint = 128): Bytes {
-  const w = new Writer(sizeHint);
-  codec.write(w, v);
-  return w.finish();
+  // One shared scratch buffer; a nested encode (rare) gets its own writer.
+  if (scratchBusy) {
+    const w = new Writer(sizeHint);
+    codec.write(w, v);
+    return w.finish();
+  }
+  scratchBusy = true;
+  try {
+    scratch.reset();
+    codec.write(scratch, v);
+    return scratch.finish();
+  } finally {
+    scratchBusy = false;
+  }
 }
 
 /** Decodes the whole of `b`; trailing bytes are an error (that is what makes it canonical). */
@@ -283,17 +337,13 @@ export function string(maxBytes: number, name = 'string'): Codec<string, string>
   return {
     name,
     write(w, v) {
-      if (!v.isWellFormed()) throw new CodecError(`${name} contains a lone surrogate`);
-      const b = utf8(v);
-      if (b.length > maxBytes) throw new CodecError(`${name} longer than ${maxBytes} bytes`);
-      w.u32(b.length);
-      w.raw(b);
+      w.str(v, maxBytes, name);
     },
     read(r) {
       const n = r.u32(`${name} length`);
       if (n > maxBytes) throw new CodecError(`${name} length ${n} exceeds the maximum ${maxBytes}`);
       try {
-        return fromUtf8(r.raw(n, name));
+        return decodeString(r.raw(n, name));
       } catch {
         throw new CodecError(`${name} is not valid UTF-8`);
       }

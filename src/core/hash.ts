@@ -8,14 +8,12 @@ import type { Bytes } from './bytes.js';
 export const HASH_LEN = 32;
 
 export function sha256(data: Bytes): Bytes {
-  const b = oneShot('sha256', data, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return oneShot('sha256', data, 'buffer');
 }
 
 /** Hash of several parts without concatenating them first. */
 export function sha256Parts(...parts: Bytes[]): Bytes {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
-  const b = h.digest();
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return h.digest();
 }

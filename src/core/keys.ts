@@ -74,8 +74,23 @@ export function addressFromPublicKey(publicKey: Bytes): Bytes {
   return sha256(publicKey).subarray(0, ADDRESS_LEN);
 }
 
+// Addresses are encoded for every event; bech32's checksum is costly, so recent ones are kept.
+let bechYoung = new Map<string, string>();
+let bechOld = new Map<string, string>();
+
 export function encodeAddress(address: Bytes, prefix = ADDRESS_PREFIX): string {
-  return bech32.encode(prefix, bech32.toWords(address));
+  if (prefix !== ADDRESS_PREFIX) return bech32.encode(prefix, bech32.toWords(address));
+  const k = (Buffer.isBuffer(address) ? address : Buffer.from(address.buffer, address.byteOffset, address.byteLength)).toString('latin1');
+  let s = bechYoung.get(k) ?? bechOld.get(k);
+  if (s === undefined) {
+    s = bech32.encode(prefix, bech32.toWords(address));
+    bechYoung.set(k, s);
+    if (bechYoung.size > 50_000) {
+      bechOld = bechYoung;
+      bechYoung = new Map();
+    }
+  }
+  return s;
 }
 
 /** Parses a bech32 address; the error says exactly what is wrong with it. */

@@ -47,13 +47,17 @@ export class Database {
    */
   async write(ops: readonly WriteOp[]): Promise<void> {
     if (ops.length === 0) return;
+    const t0 = performance.now();
     let last: Promise<boolean> | undefined;
     for (const op of ops) {
       const key = toBuffer(op.key);
       last = op.value === undefined ? op.table.remove(key) : op.table.put(key, toBuffer(op.value));
     }
+    const t1 = performance.now();
     await last;
+    const t2 = performance.now();
     await this.env.flushed;
+    if (process.env.GW_DEBUG_DB) console.error(`db.write ops=${ops.length} js=${(t1 - t0).toFixed(0)}ms commit=${(t2 - t1).toFixed(0)}ms flush=${(performance.now() - t2).toFixed(0)}ms`);
   }
 
   /** Synchronous atomic write, for setup paths (init, genesis) where nothing else is queued. */
@@ -76,6 +80,7 @@ export function toBuffer(b: Bytes): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** A Buffer is a Uint8Array; this only narrows the type. */
 export function fromBuffer(b: Buffer): Bytes {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return b;
 }

@@ -16,6 +16,10 @@
  * an update writes only the nodes on the paths of the changed keys, so commit cost is
  * changed keys × depth (depth ≈ log16(state size)), not the state size. Nodes replaced at v are
  * listed as stale at v so old versions can be pruned.
+ *
+ * Internal nodes stay in their stored byte form in memory (no per-child objects): an update
+ * copies the 40-byte entries of unchanged children and writes only the changed ones. This keeps
+ * the update allocation-light, which is what bounds it in practice.
  */
 import { compare, equals, type Bytes } from '../core/bytes.js';
 import { InvariantError } from '../core/errors.js';
@@ -24,6 +28,8 @@ import { sha256 } from '../core/hash.js';
 export const EMPTY_ROOT: Bytes = new Uint8Array(32);
 const LEAF_TAG = 0x00;
 const INTERNAL_TAG = 0x01;
+const ENTRY = 40; // child entry in an internal node: version u64 | hash 32
+const HEADER = 5; // tag | bitmap u16 | leafmap u16
 
 export interface ChildRef {
   readonly hash: Bytes;
@@ -31,12 +37,16 @@ export interface ChildRef {
   readonly leaf: boolean;
 }
 
+/**
+ * Stored form: 0x01 | bitmap u16 | leafmap u16 | per present child (nibble order): version u64 |
+ * hash 32. Bit (15 - i) of the bitmap is nibble i; the leafmap marks children that are leaves.
+ */
 export interface InternalNode {
   readonly type: 'internal';
-  /** Always 16 slots. */
-  readonly children: readonly (ChildRef | undefined)[];
+  readonly bytes: Bytes;
 }
 
+/** Stored form: 0x02 | keyHash 32 | key length u32 | key | value (to the end). */
 export interface LeafNode {
   readonly type: 'leaf';
   readonly keyHash: Bytes;
@@ -56,6 +66,11 @@ export interface Change {
   readonly key: Bytes;
   /** null deletes the key. */
   readonly value: Bytes | null;
+  /**
+   * The key is known to be in the tree already (the caller read it). Lets the update replace
+   * its leaf without loading it: the leaf on a present key's path is that key's leaf.
+   */
+  readonly existed?: boolean;
 }
 
 export interface NewNode {
@@ -80,30 +95,49 @@ export function nibble(keyHash: Bytes, depth: number): number {
   return depth & 1 ? b & 0x0f : b >> 4;
 }
 
-/** (version u64 BE, nibble count u8, packed nibbles): sorts by version first, so a version's nodes are contiguous. */
-export function nodeKey(version: number, path: Bytes): Bytes {
-  const out = new Uint8Array(9 + ((path.length + 1) >> 1));
-  new DataView(out.buffer).setBigUint64(0, BigInt(version));
-  out[8] = path.length;
-  for (let i = 0; i < path.length; i++) {
-    const n = path[i] as number;
-    const o = 9 + (i >> 1);
-    out[o] = (out[o] as number) | (i & 1 ? n : n << 4);
-  }
-  return out;
+function putVersion(out: Uint8Array, o: number, version: number): void {
+  const hi = Math.floor(version / 0x1_0000_0000);
+  const lo = version >>> 0;
+  out[o] = hi >>> 24;
+  out[o + 1] = (hi >>> 16) & 0xff;
+  out[o + 2] = (hi >>> 8) & 0xff;
+  out[o + 3] = hi & 0xff;
+  out[o + 4] = lo >>> 24;
+  out[o + 5] = (lo >>> 16) & 0xff;
+  out[o + 6] = (lo >>> 8) & 0xff;
+  out[o + 7] = lo & 0xff;
 }
 
-function childPath(path: Bytes, nib: number): Bytes {
-  const p = new Uint8Array(path.length + 1);
-  p.set(path);
-  p[path.length] = nib;
-  return p;
+function getVersion(b: Bytes, o: number): number {
+  const hi = (((b[o] as number) << 24) >>> 0) + ((b[o + 1] as number) << 16) + ((b[o + 2] as number) << 8) + (b[o + 3] as number);
+  const lo = (((b[o + 4] as number) << 24) >>> 0) + ((b[o + 5] as number) << 16) + ((b[o + 6] as number) << 8) + (b[o + 7] as number);
+  return hi * 0x1_0000_0000 + lo;
+}
+
+/**
+ * Storage key of the node at version `version` whose path is the first `depth` nibbles of
+ * `rep` (any key hash under that node), plus `extra` when given: (version u64 BE, nibble count
+ * u8, packed nibbles). Sorting by version first keeps a version's nodes contiguous.
+ */
+export function nodeKeyAt(version: number, rep: Bytes, depth: number, extra = -1): Bytes {
+  const n = extra >= 0 ? depth + 1 : depth;
+  const out = Buffer.allocUnsafe(9 + ((n + 1) >> 1));
+  putVersion(out, 0, version);
+  out[8] = n;
+  const full = depth >> 1;
+  for (let i = 0; i < full; i++) out[9 + i] = rep[i] as number;
+  if (depth & 1) out[9 + full] = (rep[full] as number) & 0xf0;
+  if (extra >= 0) {
+    const o = 9 + full;
+    out[o] = depth & 1 ? (out[o] as number) | extra : extra << 4;
+  }
+  return out;
 }
 
 // ---- hashing and encoding -------------------------------------------------------------------
 
 export function leafHash(keyHash: Bytes, value: Bytes): Bytes {
-  const buf = new Uint8Array(33 + value.length);
+  const buf = Buffer.allocUnsafe(33 + value.length);
   buf[0] = LEAF_TAG;
   buf.set(keyHash, 1);
   buf.set(value, 33);
@@ -112,7 +146,7 @@ export function leafHash(keyHash: Bytes, value: Bytes): Bytes {
 
 /** `hashes` are the present children's hashes in nibble order. */
 export function internalHash(bitmap: number, hashes: readonly Bytes[]): Bytes {
-  const buf = new Uint8Array(3 + 32 * hashes.length);
+  const buf = Buffer.allocUnsafe(3 + 32 * hashes.length);
   buf[0] = INTERNAL_TAG;
   buf[1] = bitmap >> 8;
   buf[2] = bitmap & 0xff;
@@ -124,90 +158,81 @@ export function internalHash(bitmap: number, hashes: readonly Bytes[]): Bytes {
   return sha256(buf);
 }
 
-function internalHashOf(children: readonly (ChildRef | undefined)[]): Bytes {
-  let bitmap = 0;
-  const hashes: Bytes[] = [];
-  for (let i = 0; i < 16; i++) {
-    const c = children[i];
-    if (c) {
-      bitmap |= 1 << (15 - i);
-      hashes.push(c.hash);
-    }
-  }
-  return internalHash(bitmap, hashes);
+function popcount16(x: number): number {
+  let n = 0;
+  for (let v = x & 0xffff; v; v &= v - 1) n++;
+  return n;
 }
 
-/**
- * Node encoding (storage only; not part of any hash):
- *   internal: 0x01 | bitmap u16 | leafmap u16 | per present child: version u64 | hash 32
- *   leaf:     0x02 | keyHash 32 | key length u32 | key | value (to the end)
- */
+export function bitmapOf(n: InternalNode): number {
+  return ((n.bytes[1] as number) << 8) | (n.bytes[2] as number);
+}
+
+function leafmapOf(n: InternalNode): number {
+  return ((n.bytes[3] as number) << 8) | (n.bytes[4] as number);
+}
+
+/** Offset of nibble `nib`'s entry, or -1 if that slot is empty. */
+function entryOffset(n: InternalNode, nib: number): number {
+  const bitmap = bitmapOf(n);
+  const bit = 1 << (15 - nib);
+  if (!(bitmap & bit)) return -1;
+  // Entries are in nibble order: count the present slots before this one (the higher bits).
+  return HEADER + ENTRY * popcount16(bitmap >> (16 - nib));
+}
+
+export function childAt(n: InternalNode, nib: number): ChildRef | undefined {
+  const o = entryOffset(n, nib);
+  if (o < 0) return undefined;
+  return { version: getVersion(n.bytes, o), hash: n.bytes.subarray(o + 8, o + 40), leaf: (leafmapOf(n) & (1 << (15 - nib))) !== 0 };
+}
+
+/** Hashes of the node's present children, in nibble order. */
+export function childHashes(n: InternalNode): Bytes[] {
+  const count = popcount16(bitmapOf(n));
+  const out: Bytes[] = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = n.bytes.subarray(HEADER + ENTRY * i + 8, HEADER + ENTRY * i + 40);
+  return out;
+}
+
 export function encodeNode(node: TreeNode): Bytes {
-  if (node.type === 'leaf') {
-    const out = new Uint8Array(1 + 32 + 4 + node.key.length + node.value.length);
-    const dv = new DataView(out.buffer);
-    out[0] = 2;
-    out.set(node.keyHash, 1);
-    dv.setUint32(33, node.key.length);
-    out.set(node.key, 37);
-    out.set(node.value, 37 + node.key.length);
-    return out;
-  }
-  let n = 0;
-  for (const c of node.children) if (c) n++;
-  const out = new Uint8Array(5 + 40 * n);
-  const dv = new DataView(out.buffer);
-  out[0] = 1;
-  let bitmap = 0;
-  let leafmap = 0;
-  let o = 5;
-  for (let i = 0; i < 16; i++) {
-    const c = node.children[i];
-    if (!c) continue;
-    bitmap |= 1 << (15 - i);
-    if (c.leaf) leafmap |= 1 << (15 - i);
-    dv.setBigUint64(o, BigInt(c.version));
-    out.set(c.hash, o + 8);
-    o += 40;
-  }
-  dv.setUint16(1, bitmap);
-  dv.setUint16(3, leafmap);
+  if (node.type === 'internal') return node.bytes;
+  const out = Buffer.allocUnsafe(1 + 32 + 4 + node.key.length + node.value.length);
+  out[0] = 2;
+  out.set(node.keyHash, 1);
+  out.writeUInt32BE(node.key.length, 33);
+  out.set(node.key, 37);
+  out.set(node.value, 37 + node.key.length);
   return out;
 }
 
 export function decodeNode(b: Bytes): TreeNode {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (b[0] === 2) {
-    const keyLen = dv.getUint32(33);
-    return {
-      type: 'leaf',
-      keyHash: b.subarray(1, 33),
-      key: b.subarray(37, 37 + keyLen),
-      value: b.subarray(37 + keyLen),
-    };
+    const keyLen = (((b[33] as number) << 24) >>> 0) + ((b[34] as number) << 16) + ((b[35] as number) << 8) + (b[36] as number);
+    return { type: 'leaf', keyHash: b.subarray(1, 33), key: b.subarray(37, 37 + keyLen), value: b.subarray(37 + keyLen) };
   }
-  if (b[0] !== 1) throw new InvariantError(`corrupt tree node (tag ${b[0]})`);
-  const bitmap = dv.getUint16(1);
-  const leafmap = dv.getUint16(3);
-  const children = new Array<ChildRef | undefined>(16);
-  let o = 5;
-  for (let i = 0; i < 16; i++) {
-    const bit = 1 << (15 - i);
-    if (!(bitmap & bit)) continue;
-    children[i] = { version: Number(dv.getBigUint64(o)), hash: b.subarray(o + 8, o + 40), leaf: (leafmap & bit) !== 0 };
-    o += 40;
+  if (b[0] !== 1 || b.length !== HEADER + ENTRY * popcount16(((b[1] as number) << 8) | (b[2] as number))) {
+    throw new InvariantError(`corrupt tree node (tag ${b[0]}, ${b.length} bytes)`);
   }
-  return { type: 'internal', children };
+  return { type: 'internal', bytes: b };
 }
 
 // ---- update ---------------------------------------------------------------------------------
 
-/** A subtree result during an update: an existing node left in place, or a node not yet written. */
-type Sub = null | { kind: 'ref'; ref: ChildRef } | { kind: 'new'; node: TreeNode; hash: Bytes };
+/**
+ * A subtree result during an update: an existing node left in place, or a node not yet written
+ * (with `rep`, a key hash under it, which locates it).
+ */
+type Sub = null | { kind: 'ref'; ref: ChildRef } | { kind: 'new'; node: TreeNode; hash: Bytes; rep: Bytes };
+
+type Leaf = { keyHash: Bytes; key: Bytes; value: Bytes };
 
 /**
  * Applies `changes` (sorted by keyHash, unique) to the tree rooted at `root`, producing the
  * nodes of `version`. Reads old nodes through `reader`; writes nothing itself.
+ *
+ * A node's path is always the prefix of some key hash passing through it, so paths are carried
+ * as (representative key hash, depth) rather than built nibble by nibble.
  */
 export function updateTree(reader: NodeReader, root: ChildRef | null, version: number, changes: readonly Change[]): TreeUpdate {
   for (let i = 1; i < changes.length; i++) {
@@ -218,87 +243,142 @@ export function updateTree(reader: NodeReader, root: ChildRef | null, version: n
   const newNodes: NewNode[] = [];
   const stale: Bytes[] = [];
 
-  const load = (ref: ChildRef, path: Bytes): TreeNode => {
-    const node = reader.getNode(nodeKey(ref.version, path));
-    if (!node) throw new InvariantError(`missing tree node at version ${ref.version}, depth ${path.length}`);
+  const load = (key: Bytes): TreeNode => {
+    const node = reader.getNode(key);
+    if (!node) throw new InvariantError(`missing tree node ${Buffer.from(key).toString('hex')}`);
     return node;
   };
 
-  const materialize = (sub: Sub, path: Bytes): ChildRef | undefined => {
-    if (sub === null) return undefined;
-    if (sub.kind === 'ref') return sub.ref;
-    const key = nodeKey(version, path);
-    newNodes.push({ nodeKey: key, node: sub.node, encoded: encodeNode(sub.node) });
-    return { hash: sub.hash, version, leaf: sub.node.type === 'leaf' };
-  };
-
-  const newLeaf = (c: { keyHash: Bytes; key: Bytes; value: Bytes }): Sub => ({
+  const newLeaf = (c: Leaf): Sub => ({
     kind: 'new',
     node: { type: 'leaf', keyHash: c.keyHash, key: c.key, value: c.value },
     hash: leafHash(c.keyHash, c.value),
+    rep: c.keyHash,
   });
 
-  /** Internal node from child results; collapses to the single leaf when only one leaf remains. */
-  const assemble = (subs: Sub[], path: Bytes): Sub => {
+  /**
+   * The node at (rep, depth) whose children are `old`'s children with `subs` applied
+   * (`subs[i]` undefined: unchanged; null: removed; otherwise the new child). Collapses to the
+   * single leaf when only one leaf remains below it; null when nothing remains.
+   */
+  const assemble = (old: InternalNode | undefined, subs: (Sub | undefined)[], rep: Bytes, depth: number): Sub => {
+    const oldBitmap = old ? bitmapOf(old) : 0;
+    let bitmap = 0;
     let count = 0;
     let only = -1;
     for (let i = 0; i < 16; i++) {
-      if (subs[i]) {
+      const s = subs[i];
+      const present = s === undefined ? (oldBitmap & (1 << (15 - i))) !== 0 : s !== null;
+      if (present) {
+        bitmap |= 1 << (15 - i);
         count++;
         only = i;
       }
     }
     if (count === 0) return null;
     if (count === 1) {
-      const s = subs[only] as Exclude<Sub, null>;
-      if (s.kind === 'new' && s.node.type === 'leaf') return s;
-      if (s.kind === 'ref' && s.ref.leaf) {
+      const s = subs[only];
+      if (s && s.kind === 'new' && s.node.type === 'leaf') return s;
+      const ref = s === undefined ? childAt(old as InternalNode, only) : s && s.kind === 'ref' ? s.ref : undefined;
+      if (ref && ref.leaf) {
         // An existing leaf moves up to this prefix: rewrite it there, retire the old copy.
-        const p = childPath(path, only);
-        const node = load(s.ref, p);
-        stale.push(nodeKey(s.ref.version, p));
-        return { kind: 'new', node, hash: s.ref.hash };
+        const oldKey = nodeKeyAt(ref.version, rep, depth, only);
+        const node = load(oldKey) as LeafNode;
+        stale.push(oldKey);
+        return { kind: 'new', node, hash: ref.hash, rep: node.keyHash };
       }
     }
-    const children = new Array<ChildRef | undefined>(16);
+    // Unpooled: internal nodes are cached long-term and must not pin Buffer pool slabs.
+    const bytes = Buffer.allocUnsafeSlow(HEADER + ENTRY * count);
+    const pre = Buffer.allocUnsafe(3 + 32 * count);
+    pre[0] = INTERNAL_TAG;
+    pre[1] = bitmap >> 8;
+    pre[2] = bitmap & 0xff;
+    bytes[0] = 1;
+    bytes[1] = bitmap >> 8;
+    bytes[2] = bitmap & 0xff;
+    const oldLeafmap = old ? leafmapOf(old) : 0;
+    let leafmap = 0;
+    let o = HEADER;
+    let p = 3;
+    let oldO = HEADER;
+    let childRep: Bytes = rep;
     for (let i = 0; i < 16; i++) {
+      const bit = 1 << (15 - i);
+      const hadOld = (oldBitmap & bit) !== 0;
       const s = subs[i];
-      if (s) children[i] = materialize(s, childPath(path, i));
+      if (s === undefined) {
+        if (hadOld) {
+          const ob = (old as InternalNode).bytes;
+          bytes.set(ob.subarray(oldO, oldO + ENTRY), o);
+          pre.set(ob.subarray(oldO + 8, oldO + ENTRY), p);
+          if (oldLeafmap & bit) leafmap |= bit;
+          o += ENTRY;
+          p += 32;
+        }
+      } else if (s !== null) {
+        let ver: number;
+        let hash: Bytes;
+        let leaf: boolean;
+        if (s.kind === 'ref') {
+          ({ version: ver, hash, leaf } = s.ref);
+        } else {
+          ver = version;
+          hash = s.hash;
+          leaf = s.node.type === 'leaf';
+          childRep = s.rep;
+          newNodes.push({ nodeKey: nodeKeyAt(version, s.rep, depth + 1), node: s.node, encoded: encodeNode(s.node) });
+        }
+        putVersion(bytes, o, ver);
+        bytes.set(hash, o + 8);
+        pre.set(hash, p);
+        if (leaf) leafmap |= bit;
+        o += ENTRY;
+        p += 32;
+      }
+      if (hadOld) oldO += ENTRY;
     }
-    const node: InternalNode = { type: 'internal', children };
-    return { kind: 'new', node, hash: internalHashOf(children) };
+    bytes[3] = leafmap >> 8;
+    bytes[4] = leafmap & 0xff;
+    return { kind: 'new', node: { type: 'internal', bytes }, hash: sha256(pre), rep: childRep };
   };
 
-  type Leaf = { keyHash: Bytes; key: Bytes; value: Bytes };
-
-  /** A fresh subtree holding exactly `leaves` (sorted, unique). */
-  const build = (leaves: Leaf[], path: Bytes): Sub => {
-    if (leaves.length === 0) return null;
-    if (leaves.length === 1) return newLeaf(leaves[0] as Leaf);
-    const depth = path.length;
-    const subs = new Array<Sub>(16).fill(null);
-    let i = 0;
-    while (i < leaves.length) {
+  /** A fresh subtree holding exactly `leaves[lo, hi)` (sorted, unique), at `depth`. */
+  const build = (leaves: Leaf[], lo: number, hi: number, depth: number): Sub => {
+    if (hi - lo === 0) return null;
+    if (hi - lo === 1) return newLeaf(leaves[lo] as Leaf);
+    const subs: (Sub | undefined)[] = new Array(16).fill(null);
+    let i = lo;
+    while (i < hi) {
       const nib = nibble((leaves[i] as Leaf).keyHash, depth);
       let j = i + 1;
-      while (j < leaves.length && nibble((leaves[j] as Leaf).keyHash, depth) === nib) j++;
-      subs[nib] = build(leaves.slice(i, j), childPath(path, nib));
+      while (j < hi && nibble((leaves[j] as Leaf).keyHash, depth) === nib) j++;
+      subs[nib] = build(leaves, i, j, depth + 1);
       i = j;
     }
-    return assemble(subs, path);
+    return assemble(undefined, subs, (leaves[lo] as Leaf).keyHash, depth);
   };
 
-  const upd = (ref: ChildRef | undefined, path: Bytes, lo: number, hi: number): Sub => {
+  /** Applies changes[lo, hi) (all sharing the first `depth` nibbles) to the subtree at `ref`. */
+  const upd = (ref: ChildRef | undefined, depth: number, lo: number, hi: number): Sub => {
+    const first = changes[lo] as Change;
+    const rep = first.keyHash;
     if (!ref) {
       const leaves: Leaf[] = [];
       for (let i = lo; i < hi; i++) {
         const c = changes[i] as Change;
         if (c.value !== null) leaves.push(c as Leaf);
       }
-      return build(leaves, path);
+      return build(leaves, 0, leaves.length, depth);
     }
     if (ref.leaf) {
-      const existing = load(ref, path) as LeafNode;
+      const key = nodeKeyAt(ref.version, rep, depth);
+      if (hi - lo === 1 && first.existed) {
+        // The leaf here is this key's own leaf: replace or remove it without reading it.
+        stale.push(key);
+        return first.value === null ? null : newLeaf(first as Leaf);
+      }
+      const existing = load(key) as LeafNode;
       const leaves: Leaf[] = [];
       let touched = false;
       let placed = false;
@@ -325,37 +405,40 @@ export function updateTree(reader: NodeReader, root: ChildRef | null, version: n
       }
       if (!placed) leaves.push(existing);
       if (!touched) return { kind: 'ref', ref };
-      stale.push(nodeKey(ref.version, path));
-      return build(leaves, path);
+      stale.push(key);
+      return build(leaves, 0, leaves.length, depth);
     }
-    const node = load(ref, path) as InternalNode;
-    const depth = path.length;
-    const subs: Sub[] = new Array<Sub>(16);
-    for (let i = 0; i < 16; i++) {
-      const c = node.children[i];
-      subs[i] = c ? { kind: 'ref', ref: c } : null;
-    }
+    const key = nodeKeyAt(ref.version, rep, depth);
+    const node = load(key) as InternalNode;
+    const subs: (Sub | undefined)[] = new Array(16);
     let changed = false;
     let i = lo;
     while (i < hi) {
       const nib = nibble((changes[i] as Change).keyHash, depth);
       let j = i + 1;
       while (j < hi && nibble((changes[j] as Change).keyHash, depth) === nib) j++;
-      const before = node.children[nib];
-      const after = upd(before, childPath(path, nib), i, j);
-      if (!(after === null ? before === undefined : after.kind === 'ref' && after.ref === before)) {
+      const before = childAt(node, nib);
+      const after = upd(before, depth + 1, i, j);
+      if (after === null ? before !== undefined : after.kind === 'new') {
         changed = true;
         subs[nib] = after;
       }
       i = j;
     }
     if (!changed) return { kind: 'ref', ref };
-    stale.push(nodeKey(ref.version, path));
-    return assemble(subs, path);
+    stale.push(key);
+    return assemble(node, subs, rep, depth);
   };
 
-  const top = changes.length === 0 ? (root ? ({ kind: 'ref', ref: root } as Sub) : null) : upd(root ?? undefined, new Uint8Array(0), 0, changes.length);
-  const newRoot = materialize(top, new Uint8Array(0)) ?? null;
+  let top: Sub;
+  if (changes.length === 0) top = root ? { kind: 'ref', ref: root } : null;
+  else top = upd(root ?? undefined, 0, 0, changes.length);
+  let newRoot: ChildRef | null = null;
+  if (top?.kind === 'ref') newRoot = top.ref;
+  else if (top?.kind === 'new') {
+    newNodes.push({ nodeKey: nodeKeyAt(version, top.rep, 0), node: top.node, encoded: encodeNode(top.node) });
+    newRoot = { hash: top.hash, version, leaf: top.node.type === 'leaf' };
+  }
   return { version, root: newRoot, rootHash: newRoot ? newRoot.hash : EMPTY_ROOT, newNodes, stale };
 }
 
@@ -392,11 +475,10 @@ export function prove(reader: NodeReader, root: ChildRef | null, key: Bytes): Pr
   const keyHash = sha256(key);
   const steps: ProofStep[] = [];
   let ref: ChildRef | undefined = root ?? undefined;
-  let path: Bytes = new Uint8Array(0);
-  for (;;) {
+  for (let depth = 0; ; depth++) {
     if (!ref) return { value: null, proof: { steps, terminal: { type: 'empty' } } };
-    const node = reader.getNode(nodeKey(ref.version, path));
-    if (!node) throw new InvariantError(`missing tree node at version ${ref.version}, depth ${path.length}`);
+    const node = reader.getNode(nodeKeyAt(ref.version, keyHash, depth));
+    if (!node) throw new InvariantError(`missing tree node at version ${ref.version}, depth ${depth}`);
     if (node.type === 'leaf') {
       const present = equals(node.keyHash, keyHash);
       return {
@@ -404,18 +486,12 @@ export function prove(reader: NodeReader, root: ChildRef | null, key: Bytes): Pr
         proof: { steps, terminal: { type: 'leaf', keyHash: node.keyHash, value: node.value } },
       };
     }
-    const nib = nibble(keyHash, path.length);
-    let bitmap = 0;
-    const siblings: Bytes[] = [];
-    for (let i = 0; i < 16; i++) {
-      const c = node.children[i];
-      if (!c) continue;
-      bitmap |= 1 << (15 - i);
-      if (i !== nib) siblings.push(c.hash);
-    }
-    steps.push({ bitmap, siblings });
-    ref = node.children[nib];
-    path = childPath(path, nib);
+    const nib = nibble(keyHash, depth);
+    const bitmap = bitmapOf(node);
+    const hashes = childHashes(node);
+    const self = (bitmap & (1 << (15 - nib))) !== 0 ? popcount16(bitmap >> (16 - nib)) : -1;
+    steps.push({ bitmap, siblings: hashes.filter((_, i) => i !== self) });
+    ref = childAt(node, nib);
   }
 }
 
@@ -423,14 +499,11 @@ export function prove(reader: NodeReader, root: ChildRef | null, key: Bytes): Pr
 export function getValue(reader: NodeReader, root: ChildRef | null, key: Bytes): Bytes | null {
   const keyHash = sha256(key);
   let ref: ChildRef | undefined = root ?? undefined;
-  let path: Bytes = new Uint8Array(0);
-  for (;;) {
+  for (let depth = 0; ; depth++) {
     if (!ref) return null;
-    const node = reader.getNode(nodeKey(ref.version, path));
-    if (!node) throw new InvariantError(`missing tree node at version ${ref.version}, depth ${path.length}`);
+    const node = reader.getNode(nodeKeyAt(ref.version, keyHash, depth));
+    if (!node) throw new InvariantError(`missing tree node at version ${ref.version}, depth ${depth}`);
     if (node.type === 'leaf') return equals(node.keyHash, keyHash) ? node.value : null;
-    const nib = nibble(keyHash, path.length);
-    ref = node.children[nib];
-    path = childPath(path, nib);
+    ref = childAt(node, nibble(keyHash, depth));
   }
 }

@@ -1,9 +1,14 @@
 /**
- * Layered key-value views over the committed state. A block runs in one Overlay over the store;
- * each transaction runs in a child Overlay that is merged into the block's on success and
- * dropped on failure (checkpoint → commit/revert). Reads fall through the layers.
+ * A write layer over the committed state. A block runs in one Overlay over the store; each tx
+ * runs inside a checkpoint of it: `checkpoint()` starts journaling, `revert(cp)` undoes every
+ * write since, `release(cp)` keeps them. Nested checkpoints (ante, then messages) work the same
+ * way. One Map per block instead of one per tx keeps the hot path allocation-light.
+ *
+ * Reads that fall through to the parent can be cached for the life of the overlay (params,
+ * module accounts and hot accounts are read by almost every tx).
  */
-import { compare, fromKeyString, toKeyString, type Bytes } from '../core/bytes.js';
+import { fromKeyString, toKeyString, type Bytes } from '../core/bytes.js';
+import { InvariantError } from '../core/errors.js';
 
 export interface KVReader {
   get(key: Bytes): Bytes | undefined;
@@ -16,24 +21,78 @@ export interface KVStore extends KVReader {
   delete(key: Bytes): void;
 }
 
+const ABSENT = Symbol('absent');
+
 export class Overlay implements KVStore {
   /** key string → value, or null for a deletion. */
   private readonly writes = new Map<string, Bytes | null>();
+  private readonly reads: Map<string, Bytes | null> | undefined;
+  /** Flattened (key, previous write or ABSENT) pairs, while a checkpoint is open. */
+  private readonly journal: Array<string | Bytes | null | typeof ABSENT> = [];
+  private depth = 0;
 
-  constructor(private readonly parent: KVReader) {}
+  constructor(
+    private readonly parent: KVReader,
+    opts: { cacheReads?: boolean } = {},
+  ) {
+    this.reads = opts.cacheReads ? new Map() : undefined;
+  }
 
   get(key: Bytes): Bytes | undefined {
-    const w = this.writes.get(toKeyString(key));
+    const ks = toKeyString(key);
+    const w = this.writes.get(ks);
     if (w !== undefined) return w === null ? undefined : w;
-    return this.parent.get(key);
+    if (!this.reads) return this.parent.get(key);
+    const r = this.reads.get(ks);
+    if (r !== undefined) return r === null ? undefined : r;
+    const v = this.parent.get(key);
+    this.reads.set(ks, v ?? null);
+    return v;
   }
 
   set(key: Bytes, value: Bytes): void {
-    this.writes.set(toKeyString(key), value);
+    this.put(toKeyString(key), value);
   }
 
   delete(key: Bytes): void {
-    this.writes.set(toKeyString(key), null);
+    this.put(toKeyString(key), null);
+  }
+
+  private put(ks: string, value: Bytes | null): void {
+    if (this.depth > 0) {
+      const prev = this.writes.get(ks);
+      this.journal.push(ks, prev === undefined ? ABSENT : prev);
+    }
+    this.writes.set(ks, value);
+  }
+
+  /** Opens a checkpoint; every write after it can be undone with revert. */
+  checkpoint(): number {
+    this.depth++;
+    return this.journal.length;
+  }
+
+  /** Undoes the writes made since checkpoint `cp` and closes it. */
+  revert(cp: number): void {
+    if (this.depth === 0) throw new InvariantError('revert without a checkpoint');
+    while (this.journal.length > cp) {
+      const prev = this.journal.pop() as Bytes | null | typeof ABSENT;
+      const ks = this.journal.pop() as string;
+      if (prev === ABSENT) this.writes.delete(ks);
+      else this.writes.set(ks, prev);
+    }
+    this.close();
+  }
+
+  /** Keeps the writes made since checkpoint `cp` and closes it. */
+  release(cp: number): void {
+    if (this.depth === 0 || cp > this.journal.length) throw new InvariantError('release without a checkpoint');
+    this.close();
+  }
+
+  private close(): void {
+    this.depth--;
+    if (this.depth === 0) this.journal.length = 0;
   }
 
   *iterate(start: Bytes, end: Bytes | undefined): IterableIterator<[Bytes, Bytes]> {
@@ -60,26 +119,13 @@ export class Overlay implements KVStore {
     }
   }
 
-  /** Moves this layer's writes into `target` (the parent it was created over). */
-  mergeInto(target: Overlay): void {
-    for (const [k, v] of this.writes) target.writes.set(k, v);
-  }
-
+  /** Everything written (key string → value, null for deleted). */
   get changes(): ReadonlyMap<string, Bytes | null> {
+    if (this.depth > 0) throw new InvariantError('changes read while a checkpoint is open');
     return this.writes;
   }
 
   get size(): number {
     return this.writes.size;
   }
-}
-
-/** A store with nothing in it (genesis starts from here). */
-export const EMPTY_STORE: KVReader = {
-  get: () => undefined,
-  *iterate() {},
-};
-
-export function keyCompare(a: Bytes, b: Bytes): number {
-  return compare(a, b);
 }

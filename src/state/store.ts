@@ -34,21 +34,28 @@ export interface PreparedCommit {
   readonly changes: ReadonlyMap<string, Bytes | null>;
 }
 
-class Lru<V> {
-  private readonly map = new Map<string, V>();
+/**
+ * A two-generation cache: entries live in `young` until it fills, then `young` becomes `old`
+ * and a hit in `old` moves the entry back. Approximates LRU with O(1) operations (a Map used as
+ * an LRU by deleting its oldest key degrades badly in V8 under heavy churn).
+ */
+class GenerationalCache<V> {
+  private young = new Map<string, V>();
+  private old = new Map<string, V>();
   constructor(private readonly max: number) {}
   get(k: string): V | undefined {
-    const v = this.map.get(k);
-    if (v !== undefined) {
-      this.map.delete(k);
-      this.map.set(k, v);
-    }
-    return v;
+    const v = this.young.get(k);
+    if (v !== undefined) return v;
+    const o = this.old.get(k);
+    if (o !== undefined) this.set(k, o);
+    return o;
   }
   set(k: string, v: V): void {
-    this.map.delete(k);
-    this.map.set(k, v);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+    this.young.set(k, v);
+    if (this.young.size >= this.max / 2) {
+      this.old = this.young;
+      this.young = new Map();
+    }
   }
 }
 
@@ -77,7 +84,7 @@ export class StateStore implements NodeReader, KVReader {
   private readonly roots: Table;
   private readonly stale: Table;
   private readonly meta: Table;
-  private readonly cache: Lru<TreeNode>;
+  private readonly cache: GenerationalCache<TreeNode>;
   private _version: number;
   private _root: ChildRef | null;
 
@@ -90,7 +97,7 @@ export class StateStore implements NodeReader, KVReader {
     this.roots = db.table('state.roots');
     this.stale = db.table('state.stale');
     this.meta = db.table('state.meta');
-    this.cache = new Lru(opts.nodeCacheSize ?? 200_000);
+    this.cache = new GenerationalCache(opts.nodeCacheSize ?? 400_000);
     const v = this.meta.get(toBuffer(META_VERSION));
     this._version = v ? Number(readU64be(fromBuffer(v))) : -1;
     this._root = this._version >= 0 ? this.rootAt(this._version) ?? null : null;
@@ -122,7 +129,8 @@ export class StateStore implements NodeReader, KVReader {
     const b = this.nodes.get(toBuffer(nodeKey));
     if (!b) return undefined;
     const node = decodeNode(fromBuffer(b));
-    this.cache.set(k, node);
+    // Internal nodes are on many paths and worth keeping; leaves are read about once.
+    if (node.type === 'internal') this.cache.set(k, { type: 'internal', bytes: Uint8Array.from(node.bytes) });
     return node;
   }
 
@@ -159,7 +167,7 @@ export class StateStore implements NodeReader, KVReader {
     const list: Change[] = [];
     for (const [ks, value] of changes) {
       const key = fromKeyString(ks);
-      list.push({ key, keyHash: sha256(key), value });
+      list.push({ key, keyHash: sha256(key), value, existed: this.values.doesExist(toBuffer(key)) });
     }
     list.sort((a, b) => compare(a.keyHash, b.keyHash));
     const update = updateTree(this, this._root, version, list);
@@ -176,7 +184,7 @@ export class StateStore implements NodeReader, KVReader {
 
   /** Marks a prepared commit as written (call after its ops are durable). */
   committed(p: PreparedCommit): void {
-    for (const n of p.update.newNodes) this.cache.set(toKeyString(n.nodeKey), n.node);
+    for (const n of p.update.newNodes) if (n.node.type === 'internal') this.cache.set(toKeyString(n.nodeKey), n.node);
     this._version = p.version;
     this._root = p.update.root;
   }

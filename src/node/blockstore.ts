@@ -1,0 +1,247 @@
+/**
+ * Block, result and index storage, in the node's LMDB environment (same transaction as the
+ * state of the block, so blocks and state can never disagree after a crash).
+ *
+ * | table           | key                                        | value                                  |
+ * | --------------- | ------------------------------------------ | -------------------------------------- |
+ * | blocks          | height u64                                 | Block (header, signature, txs)         |
+ * | results         | height u64                                 | BlockResults                           |
+ * | blocks.byhash   | block hash (32)                            | height u64                             |
+ * | txs.byhash      | tx hash (32)                               | TxLocation (height, index, offsets)    |
+ * | events          | "type.key=value" 0x00 height u64 index u32 | tx hash (32)                           |
+ *
+ * A tx location stores the byte offsets of the tx inside its block and of its result inside
+ * the results, so looking a tx up never decodes the whole block.
+ */
+import { concat, readU64be, u64be, utf8, type Bytes } from '../core/bytes.js';
+import { Reader, Writer, decode } from '../core/codec.js';
+import type { Event } from '../chain/events.js';
+import { fromBuffer, toBuffer, type Database, type Table, type WriteOp } from '../state/db.js';
+import {
+  eventListCodec,
+  headerCodec,
+  signedHeaderCodec,
+  storableResult,
+  txResultCodec,
+  type Block,
+  type BlockResults,
+  type SignedHeader,
+} from './block.js';
+
+export interface TxLocation {
+  readonly height: number;
+  readonly index: number;
+  readonly txOffset: number;
+  readonly txLength: number;
+  readonly resultOffset: number;
+  readonly resultLength: number;
+}
+
+export interface StoredTx {
+  readonly hash: Bytes;
+  readonly height: number;
+  readonly index: number;
+  readonly bytes: Bytes;
+  readonly result: ReturnType<typeof storableResult>;
+}
+
+export interface TxRef {
+  readonly height: number;
+  readonly index: number;
+  readonly hash: Bytes;
+}
+
+function encodeLocation(l: TxLocation): Bytes {
+  const out = new Uint8Array(28);
+  const dv = new DataView(out.buffer);
+  dv.setBigUint64(0, BigInt(l.height));
+  dv.setUint32(8, l.index);
+  dv.setUint32(12, l.txOffset);
+  dv.setUint32(16, l.txLength);
+  dv.setUint32(20, l.resultOffset);
+  dv.setUint32(24, l.resultLength);
+  return out;
+}
+
+function decodeLocation(b: Bytes): TxLocation {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return {
+    height: Number(dv.getBigUint64(0)),
+    index: dv.getUint32(8),
+    txOffset: dv.getUint32(12),
+    txLength: dv.getUint32(16),
+    resultOffset: dv.getUint32(20),
+    resultLength: dv.getUint32(24),
+  };
+}
+
+function eventIndexPrefix(attr: string): Bytes {
+  return concat(utf8(attr), Uint8Array.of(0));
+}
+
+export class BlockStore {
+  private readonly blocks: Table;
+  private readonly resultsT: Table;
+  private readonly blockByHash: Table;
+  private readonly txByHash: Table;
+  private readonly events: Table;
+
+  constructor(
+    db: Database,
+    /** Event attributes to index, as "type.key". */
+    private readonly indexed: ReadonlySet<string>,
+  ) {
+    this.blocks = db.table('blocks');
+    this.resultsT = db.table('results');
+    this.blockByHash = db.table('blocks.byhash');
+    this.txByHash = db.table('txs.byhash');
+    this.events = db.table('events');
+  }
+
+  /**
+   * The writes that store a block, its results and its indexes. `txHashes[i]` is the hash of
+   * `block.txs[i]`.
+   */
+  writesFor(block: Block, blockHash: Bytes, txHashes: readonly Bytes[], results: BlockResults): WriteOp[] {
+    const height = block.header.height;
+    const hkey = u64be(height);
+    const ops: WriteOp[] = [];
+
+    // Block: header, signature, u32 count, then (u32 length, bytes) per tx; track offsets.
+    const bw = new Writer(1024 + block.txs.reduce((n, t) => n + t.length + 4, 0));
+    headerCodec.write(bw, block.header);
+    bw.raw(block.signature);
+    bw.u32(block.txs.length);
+    const txOffsets: number[] = [];
+    for (const t of block.txs) {
+      bw.u32(t.length);
+      txOffsets.push(bw.pos);
+      bw.raw(t);
+    }
+    ops.push({ table: this.blocks, key: hkey, value: bw.finish() });
+
+    const rw = new Writer(256 + results.txResults.length * 200);
+    rw.u32(results.txResults.length);
+    const resultOffsets: number[] = [];
+    for (const r of results.txResults) {
+      const start = rw.pos;
+      txResultCodec.write(rw, storableResult(r));
+      resultOffsets.push(start, rw.pos - start);
+    }
+    eventListCodec.write(rw, results.beginEvents);
+    eventListCodec.write(rw, results.endEvents);
+    ops.push({ table: this.resultsT, key: hkey, value: rw.finish() });
+    ops.push({ table: this.blockByHash, key: blockHash, value: hkey });
+
+    for (let i = 0; i < block.txs.length; i++) {
+      const loc: TxLocation = {
+        height: Number(height),
+        index: i,
+        txOffset: txOffsets[i] as number,
+        txLength: (block.txs[i] as Bytes).length,
+        resultOffset: resultOffsets[2 * i] as number,
+        resultLength: resultOffsets[2 * i + 1] as number,
+      };
+      ops.push({ table: this.txByHash, key: txHashes[i] as Bytes, value: encodeLocation(loc) });
+      const suffix = new Uint8Array(12);
+      const dv = new DataView(suffix.buffer);
+      dv.setBigUint64(0, height);
+      dv.setUint32(8, i);
+      const seen = new Set<string>();
+      for (const e of (results.txResults[i] as { events: Event[] }).events) {
+        for (const a of e.attributes) {
+          const name = `${e.type}.${a.key}`;
+          if (!this.indexed.has(name)) continue;
+          const k = `${name}=${a.value}`;
+          if (seen.has(k)) continue;
+          seen.add(k);
+          ops.push({ table: this.events, key: concat(eventIndexPrefix(k), suffix), value: txHashes[i] as Bytes });
+        }
+      }
+    }
+    return ops;
+  }
+
+  blockRaw(height: number): Bytes | undefined {
+    const b = this.blocks.get(toBuffer(u64be(height)));
+    return b ? fromBuffer(b) : undefined;
+  }
+
+  block(height: number): Block | undefined {
+    const raw = this.blockRaw(height);
+    if (!raw) return undefined;
+    const r = new Reader(raw);
+    const header = headerCodec.read(r);
+    const signature = r.raw(64);
+    const n = r.u32();
+    const txs: Bytes[] = new Array(n);
+    for (let i = 0; i < n; i++) txs[i] = r.raw(r.u32());
+    return { header, signature, txs };
+  }
+
+  signedHeader(height: number): SignedHeader | undefined {
+    const raw = this.blockRaw(height);
+    if (!raw) return undefined;
+    const r = new Reader(raw);
+    return signedHeaderCodec.read(r);
+  }
+
+  results(height: number): BlockResults | undefined {
+    const raw = this.resultsT.get(toBuffer(u64be(height)));
+    if (!raw) return undefined;
+    const r = new Reader(fromBuffer(raw));
+    const n = r.u32();
+    const txResults = new Array(n);
+    for (let i = 0; i < n; i++) txResults[i] = txResultCodec.read(r);
+    const beginEvents = eventListCodec.read(r);
+    const endEvents = eventListCodec.read(r);
+    return { txResults, beginEvents, endEvents };
+  }
+
+  heightOf(blockHash: Bytes): number | undefined {
+    const b = this.blockByHash.get(toBuffer(blockHash));
+    return b ? Number(readU64be(fromBuffer(b))) : undefined;
+  }
+
+  hasTx(hash: Bytes): boolean {
+    return this.txByHash.doesExist(toBuffer(hash));
+  }
+
+  tx(hash: Bytes): StoredTx | undefined {
+    const l = this.txByHash.get(toBuffer(hash));
+    if (!l) return undefined;
+    const loc = decodeLocation(fromBuffer(l));
+    const block = this.blocks.get(toBuffer(u64be(loc.height)));
+    const results = this.resultsT.get(toBuffer(u64be(loc.height)));
+    if (!block || !results) return undefined;
+    const bytes = Uint8Array.from(block.subarray(loc.txOffset, loc.txOffset + loc.txLength));
+    const result = decode(txResultCodec, fromBuffer(results).subarray(loc.resultOffset, loc.resultOffset + loc.resultLength));
+    return { hash, height: loc.height, index: loc.index, bytes, result };
+  }
+
+  /**
+   * Txs whose events carry `attr` ("type.key=value"), newest first. `before` continues a
+   * previous page (exclusive).
+   */
+  searchTxs(attr: string, limit: number, before?: { height: number; index: number }): TxRef[] {
+    const prefix = eventIndexPrefix(attr);
+    let start: Bytes;
+    if (before) {
+      const suffix = new Uint8Array(12);
+      const dv = new DataView(suffix.buffer);
+      dv.setBigUint64(0, BigInt(before.height));
+      dv.setUint32(8, before.index);
+      start = concat(prefix, suffix);
+    } else {
+      start = concat(prefix, new Uint8Array(12).fill(0xff));
+    }
+    const out: TxRef[] = [];
+    for (const { key, value } of this.events.getRange({ start: toBuffer(start), end: toBuffer(prefix), reverse: true })) {
+      if (before && key.length === start.length && Buffer.compare(key, toBuffer(start)) === 0) continue;
+      const dv = new DataView(key.buffer, key.byteOffset + prefix.length, 12);
+      out.push({ height: Number(dv.getBigUint64(0)), index: dv.getUint32(8), hash: Uint8Array.from(value) });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+}
