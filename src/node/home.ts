@@ -101,6 +101,8 @@ export function writeConfig(home: string, c: NodeConfig): void {
 export interface LoadedGenesis {
   readonly genesis: Genesis;
   readonly json: unknown;
+  /** The file's bytes, served as is so clients can check its hash. */
+  readonly bytes: Uint8Array;
   /** SHA-256 of the file bytes: what clients pin to know they talk to the right chain. */
   readonly hash: Bytes;
 }
@@ -112,7 +114,7 @@ export function parseGenesisBytes(bytes: Uint8Array, source: string): LoadedGene
   } catch (e) {
     throw new InvalidInputError('INVALID_JSON', `${source} is not valid JSON: ${(e as Error).message}`);
   }
-  return { genesis: parseGenesis(json, standardModules()), json, hash: sha256(bytes) };
+  return { genesis: parseGenesis(json, standardModules()), json, bytes, hash: sha256(bytes) };
 }
 
 export function loadGenesis(home: string): LoadedGenesis {

@@ -1,0 +1,4 @@
+/** The package version (from package.json), reported by the API and the CLI. */
+import { readFileSync } from 'node:fs';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
