@@ -139,6 +139,7 @@ export async function createApiServer(backend: NodeBackend, opts: ApiServerOptio
   });
   await app.register(websocket, { options: { maxPayload: 64 << 10 } });
 
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addSchema(ErrorBody);
 
@@ -265,10 +266,17 @@ export async function createApiServer(backend: NodeBackend, opts: ApiServerOptio
           '(200 with one result per tx). application/octet-stream: a batch as repeated (u32 big-endian length, tx bytes). ' +
           'Acceptance means the tx entered the mempool; poll GET /v1/txs/{hash}?waitMs=... or subscribe on /v1/ws for inclusion.',
         tags: ['txs'],
-        body: Type.Union([
-          Type.Object({ tx: Type.String({ maxLength: 8 << 20 }) }, { additionalProperties: false }),
-          Type.Object({ txs: Type.Array(Type.String({ maxLength: 8 << 20 }), { maxItems: 100_000 }) }, { additionalProperties: false }),
-        ]),
+        body: {
+          content: {
+            'application/json': {
+              schema: Type.Union([
+                Type.Object({ tx: Type.String({ maxLength: 8 << 20 }) }, { additionalProperties: false }),
+                Type.Object({ txs: Type.Array(Type.String({ maxLength: 8 << 20 }), { maxItems: 100_000 }) }, { additionalProperties: false }),
+              ]),
+            },
+            'application/octet-stream': { schema: Type.Unknown({ description: 'repeated (u32 big-endian length, tx bytes)' }) },
+          },
+        },
         response: {
           200: Type.Object({ results: Type.Array(SubmitResult) }),
           202: SubmitResult,
@@ -417,7 +425,10 @@ export async function createApiServer(backend: NodeBackend, opts: ApiServerOptio
 
   const prove = (key: Bytes, heightQ: string | undefined) => {
     const height = parseHeight(heightQ, backend.height);
-    if (height < 1) throw new ApiError(400, 'INVALID_HEIGHT', 'proofs are against signed block headers: height must be at least 1');
+    if (height < 1) {
+      if (heightQ === undefined || heightQ === 'latest') throw new ApiError(404, 'NO_BLOCK_YET', 'the chain has no block yet (proofs need a signed header); retry in a moment');
+      throw new ApiError(400, 'INVALID_HEIGHT', 'proofs are against signed block headers: height must be at least 1');
+    }
     const p = backend.proveState(key, height);
     const sh = backend.signedHeader(height);
     if (!p || !sh) throw new ApiError(404, 'HEIGHT_PRUNED', `state at height ${height} is no longer retained by this node (pruned)`);

@@ -41,7 +41,7 @@ function fail(path: string, msg: string): never {
 /** Parses "YYYY-MM-DDTHH:MM:SS(.mmm)Z" into unix ms with integer arithmetic (no Date in the chain). */
 export function parseUtcTime(s: unknown, path: string): bigint {
   const m = typeof s === 'string' ? /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$/.exec(s) : null;
-  if (!m) fail(path, `expected a UTC time like "2026-01-01T00:00:00Z", got ${JSON.stringify(s)}`);
+  if (!m) fail(path, `expected a UTC time like "2026-01-01T00:00:00Z", got ${typeof s === 'string' ? `"${s}"` : typeof s}`);
   const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const ms = Number((m[7] ?? '0').padEnd(3, '0'));
   const mdays = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

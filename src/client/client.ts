@@ -129,3 +129,19 @@ export class Client {
 export function createClient(config: ClientConfig): Client {
   return new Client(config);
 }
+
+/**
+ * Runs a proven query; a chain that has not produced its first block yet (no signed header to
+ * prove against) is given a few seconds.
+ */
+export async function withFirstBlock<T>(query: () => Promise<T>, waitMs = 10_000): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await query();
+    } catch (e) {
+      if (!(e instanceof ApiResponseError && e.code === 'NO_BLOCK_YET') || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

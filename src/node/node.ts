@@ -144,7 +144,8 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
   /** Starts producing blocks. */
   start(): void {
     if (this.stopped) throw new InvariantError('node was stopped');
-    this.schedule(this.opts.config.blockIntervalMs);
+    // A new chain gets its first block (the first header to prove state against) at once.
+    this.schedule(this.store.version === 0 ? 0 : this.opts.config.blockIntervalMs);
     this.log.info('producing blocks', { intervalMs: this.opts.config.blockIntervalMs });
   }
 

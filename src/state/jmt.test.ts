@@ -55,7 +55,10 @@ class MemTree implements NodeReader {
       .map(([k, v]) => ({ key: utf8(k), keyHash: sha256(utf8(k)), value: v, existed: this.present.has(k) && k.length % 2 === 0 }))
       .sort((a, b) => compare(a.keyHash, b.keyHash));
     const u = updateTree(this, this.root, ++this.version, changes);
-    for (const [k, v] of batch) (v === null ? this.present.delete(k) : this.present.add(k));
+    for (const [k, v] of batch) {
+      if (v === null) this.present.delete(k);
+      else this.present.add(k);
+    }
     for (const n of u.newNodes) this.nodes.set(toKeyString(n.nodeKey), n.encoded);
     this.root = u.root;
     return u;
@@ -73,7 +76,10 @@ test('JMT: incremental root equals the from-scratch root for any sequence of bat
       const model = new Map<string, Bytes>();
       for (const b of batches) {
         const batch = new Map<string, Bytes | null>(b);
-        for (const [k, v] of batch) (v === null ? model.delete(k) : model.set(k, v));
+        for (const [k, v] of batch) {
+          if (v === null) model.delete(k);
+          else model.set(k, v);
+        }
         const u = t.apply(batch);
         assert.equal(toHex(u.rootHash), toHex(referenceRoot(model)));
       }

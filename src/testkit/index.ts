@@ -43,3 +43,4 @@ export function testGenesis(o: GenesisOpts = {}): Record<string, unknown> {
     },
   };
 }
+export * from './proc.js';

@@ -2,7 +2,7 @@ import { decode } from '../../core/codec.js';
 import { decodeAddress, encodeAddress } from '../../core/keys.js';
 import { bankAccountKey } from '../../chain/keys.js';
 import { accountCodec } from '../../chain/modules/bank/keeper.js';
-import type { Client } from '../client.js';
+import { withFirstBlock, type Client } from '../client.js';
 import { verifyStateProof, type ProofView } from '../verify.js';
 
 export interface GetAccountParameters {
@@ -32,7 +32,7 @@ export async function getAccount(client: Client, params: GetAccountParameters): 
   const addr = decodeAddress(params.address);
   const q = params.height === undefined ? '' : `?height=${params.height}`;
   const [res, anchor] = await Promise.all([
-    client.request<{ proof: ProofView }>('GET', `/v1/accounts/${encodeAddress(addr)}${q}`),
+    withFirstBlock(() => client.request<{ proof: ProofView }>('GET', `/v1/accounts/${encodeAddress(addr)}${q}`)),
     client.trust(),
   ]);
   const v = verifyStateProof(anchor, bankAccountKey(addr), res.proof);

@@ -1,5 +1,5 @@
 import { toHex, type Bytes } from '../../core/bytes.js';
-import type { Client } from '../client.js';
+import { withFirstBlock, type Client } from '../client.js';
 import { verifyStateProof, type VerifiedValue, type ProofView } from '../verify.js';
 
 export interface GetStateParameters {
@@ -10,6 +10,6 @@ export interface GetStateParameters {
 /** Any state key's value (or proven absence) at a height, verified against a signed header. */
 export async function getState(client: Client, params: GetStateParameters): Promise<VerifiedValue> {
   const q = params.height === undefined ? '' : `?height=${params.height}`;
-  const [view, anchor] = await Promise.all([client.request<ProofView>('GET', `/v1/state/${toHex(params.key)}${q}`), client.trust()]);
+  const [view, anchor] = await Promise.all([withFirstBlock(() => client.request<ProofView>('GET', `/v1/state/${toHex(params.key)}${q}`)), client.trust()]);
   return verifyStateProof(anchor, params.key, view);
 }

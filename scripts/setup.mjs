@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Makes a checkout ready to run: right Node version, npm dependencies installed (and current
+// with package-lock.json), TypeScript built. Every step is skipped when already done, so
+// `npm start` / `npm test` can run it every time. Output goes to stderr (stdout stays clean for
+// `npm run bench -- <name> --json`).
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const quiet = process.argv.includes('--quiet');
+const log = (m) => {
+  if (!quiet) process.stderr.write(`[setup] ${m}\n`);
+};
+const fail = (m) => {
+  process.stderr.write(`[setup] error: ${m}\n`);
+  process.exit(1);
+};
+
+function run(cmd, args, what) {
+  log(`${what}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  if (r.status !== 0) fail(`${what} failed (exit ${r.status ?? r.signal})`);
+}
+
+// 1. Node.js
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) fail(`Node.js >= 20.19 is required, this is ${process.versions.node}`);
+
+// 2. npm dependencies, reinstalled when package-lock.json changes.
+const lock = join(root, 'package-lock.json');
+const stamp = join(root, 'node_modules', '.groundwork-deps');
+const lockHash = createHash('sha256').update(readFileSync(existsSync(lock) ? lock : join(root, 'package.json'))).digest('hex');
+if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
+  run('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund'], 'installing npm dependencies');
+  writeFileSync(stamp, lockHash);
+} else log('npm dependencies up to date');
+
+// 3. TypeScript build, when any source is newer than the last build.
+function newest(dir) {
+  let t = 0;
+  if (!existsSync(dir)) return t;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+const buildStamp = join(root, 'dist', '.build-stamp');
+const srcTime = Math.max(newest(join(root, 'src')), newest(join(root, 'test')), newest(join(root, 'bench')), statSync(join(root, 'tsconfig.json')).mtimeMs);
+if (!existsSync(buildStamp) || statSync(buildStamp).mtimeMs < srcTime) {
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], 'building');
+  writeFileSync(buildStamp, new Date().toISOString());
+} else log('build up to date');
