@@ -34,7 +34,10 @@ const lock = join(root, 'package-lock.json');
 const stamp = join(root, 'node_modules', '.groundwork-deps');
 const lockHash = createHash('sha256').update(readFileSync(existsSync(lock) ? lock : join(root, 'package.json'))).digest('hex');
 if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
-  run('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund'], 'installing npm dependencies');
+  // `npm install`, not `npm ci`: the lock file lacks optional native packages for other
+  // platforms that some registry mirrors do not carry, which `npm ci` treats as an error.
+  // With an up-to-date lock file `npm install` installs exactly the locked versions.
+  run('npm', ['install', '--no-audit', '--no-fund'], 'installing npm dependencies');
   writeFileSync(stamp, lockHash);
 } else log('npm dependencies up to date');
 

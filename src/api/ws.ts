@@ -117,7 +117,7 @@ export function attachWebSocket(app: FastifyInstance, backend: NodeBackend, log:
         sub.txs = on;
         sub.filter = on ? (cmd.filter as string | undefined) : undefined;
       }
-      return reply({ ok: true, op: cmd.op, channel: cmd.channel });
+      return reply({ ok: true, op: cmd.op, subscription: cmd.channel });
     });
     socket.on('close', () => clients.delete(socket));
     socket.on('error', (e) => log.debug('websocket error', { error: e.message }));
