@@ -6,7 +6,6 @@
 import { encodeAddress, verifySignature } from '../core/keys.js';
 import type { Context } from './context.js';
 import { TxErrors } from './errors.js';
-import { event } from './events.js';
 import { minFee, type AuthParams } from './modules/auth/index.js';
 import { FEE_COLLECTOR } from './modules/bank/index.js';
 import { addBalance, getAccount, setAccount } from './modules/bank/keeper.js';
@@ -41,5 +40,5 @@ export function ante(ctx: Context, d: DecodedTx, auth: AuthParams, signatureChec
   }
   setAccount(ctx.store, d.signerAddress, { sequence: acct.sequence + 1n, balance: acct.balance - b.fee });
   if (b.fee > 0n) addBalance(ctx.store, FEE_COLLECTOR, b.fee);
-  ctx.emit(event('tx', { signer: encodeAddress(d.signerAddress), sequence: b.sequence, fee: b.fee }));
+  ctx.emit('tx', () => ({ signer: encodeAddress(d.signerAddress), sequence: b.sequence, fee: b.fee }));
 }

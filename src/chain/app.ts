@@ -166,9 +166,9 @@ export class App implements MsgRegistry {
     }
     const cp = state.checkpoint();
     try {
-      const ctx = new Context(info, state);
+      const ctx = new Context(info, state, undefined, false);
       ante(ctx, decoded, getParams(state, 'auth', authParams), tx.signatureChecked === true);
-      const msgCtx = new Context(info, state, decoded.signerAddress);
+      const msgCtx = new Context(info, state, decoded.signerAddress, false);
       for (const m of decoded.msgs) (this.handlers.get(m.type) as MsgHandler<unknown>).handle(msgCtx, m.value);
       state.release(cp);
       return { code: 0, codespace: OK_CODESPACE, error: '', log: '', events: ctx.events, tx: decoded };
@@ -187,13 +187,14 @@ export class App implements MsgRegistry {
   finalizeBlock(info: BlockInfo, txs: readonly BlockTx[]): BlockResult {
     const height = Number(info.height);
     if (height !== this.height + 1) throw new InvariantError(`block ${height} does not follow committed height ${this.height}`);
-    const overlay = new Overlay(this.store, { cacheReads: true });
+    // Same committed version as the check state: share what it already read.
+    const overlay = new Overlay(this.store, { reads: this.checkState.readCache ?? new Map() });
     const beginCtx = new Context(info, overlay);
     for (const m of this.modules) m.beginBlock?.(beginCtx);
     const txResults = txs.map((tx) => this.deliverTx(info, overlay, tx));
     const endCtx = new Context(info, overlay);
     for (const m of this.modules) m.endBlock?.(endCtx);
-    const prepared = this.store.prepare(height, overlay.changes);
+    const prepared = this.store.prepare(height, overlay.changes, (ks) => overlay.parentHad(ks));
     this.pending = { info, prepared };
     return { height, txResults, beginEvents: beginCtx.events, endEvents: endCtx.events, appHash: prepared.rootHash };
   }
@@ -243,24 +244,29 @@ export class App implements MsgRegistry {
     }
   }
 
-  /** The writes that persist the last finalized block (the caller adds its own and writes them). */
-  pendingCommit(): PreparedCommit {
+  /** The writes that persist the last finalized block, plus `extra` (the caller's block store). */
+  commitOps(extra: readonly WriteOp[] = []): WriteOp[] {
     if (!this.pending) throw new InvariantError('commit without a finalized block');
-    return this.pending.prepared;
+    return extra.length ? [...this.pending.prepared.ops, ...extra] : this.pending.prepared.ops;
   }
 
   /**
-   * Persists the finalized block's state together with `extra` writes, atomically. The check
-   * state is left alone: the mempool resets it and re-checks its txs right after (see
-   * Mempool.update), so no admission ever runs on a half-updated view.
+   * Call once the commitOps writes are durable: the block's state becomes the committed state
+   * and the check state starts over from it. Synchronous on purpose: together with the
+   * mempool's re-check right after, no admission ever sees a half-switched view.
    */
-  async commit(extra: readonly WriteOp[] = []): Promise<void> {
-    const prepared = this.pendingCommit();
-    const info = (this.pending as { info: BlockInfo }).info;
-    await this.store.db.write(extra.length ? [...prepared.ops, ...extra] : prepared.ops);
-    this.store.committed(prepared);
-    this.lastBlockTime = info.time;
+  committed(): void {
+    if (!this.pending) throw new InvariantError('committed without a finalized block');
+    this.store.committed(this.pending.prepared);
+    this.lastBlockTime = this.pending.info.time;
     this.pending = undefined;
+    this.resetCheckState();
+  }
+
+  /** Writes and marks committed in one call (for callers with no block store of their own). */
+  async commit(extra: readonly WriteOp[] = []): Promise<void> {
+    await this.store.db.write(this.commitOps(extra));
+    this.committed();
   }
 
   /** Drops a finalized but uncommitted block. */

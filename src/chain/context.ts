@@ -4,7 +4,7 @@
  */
 import type { Bytes } from '../core/bytes.js';
 import type { KVStore } from '../state/overlay.js';
-import type { Event } from './events.js';
+import { event, type Event } from './events.js';
 
 export interface BlockInfo {
   readonly chainId: string;
@@ -23,9 +23,12 @@ export class Context {
     readonly store: KVStore,
     /** The tx signer's address, while a tx runs. */
     readonly sender: Bytes | undefined = undefined,
+    /** False when the events would be thrown away (CheckTx): attributes are then not even formatted. */
+    readonly recordEvents = true,
   ) {}
 
-  emit(e: Event): void {
-    this.events.push(e);
+  /** Records an event; `attrs` runs only when events are kept. */
+  emit(type: string, attrs: () => Record<string, string | bigint | number>): void {
+    if (this.recordEvents) this.events.push(event(type, attrs()));
   }
 }

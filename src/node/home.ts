@@ -18,7 +18,7 @@ import { GroundworkError, InvalidInputError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import { Ed25519Key } from '../core/keys.js';
 import { LOG_LEVELS, type LogLevel } from '../core/log.js';
-import { parseGenesis, type Genesis } from '../chain/genesis.js';
+import { parseGenesis, parseUtcTime, type Genesis } from '../chain/genesis.js';
 import { standardModules } from '../chain/index.js';
 
 export function defaultHome(): string {
@@ -43,6 +43,8 @@ export const configCodec = struct('NodeConfig', {
   mempool: struct('MempoolConfig', { maxTxs: u32, maxBytes: u32 }),
   /** Keep Merkle tree versions of the last N heights (proofs at older heights fail); 0 keeps all. */
   pruning: struct('PruningConfig', { keepRecent: u32 }),
+  /** Tree nodes kept decoded in memory (~0.4 KB each); more means fewer disk reads per commit. */
+  cache: struct('CacheConfig', { treeNodes: u32 }),
   log: struct('LogConfig', { level: string(16), json: bool }),
 });
 export type NodeConfig = Infer<typeof configCodec>;
@@ -52,6 +54,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   blockIntervalMs: 1000,
   mempool: { maxTxs: 100_000, maxBytes: 128 << 20 },
   pruning: { keepRecent: 0 },
+  cache: { treeNodes: 600_000 },
   log: { level: 'info', json: false },
 };
 
@@ -99,12 +102,18 @@ export function writeConfig(home: string, c: NodeConfig): void {
 }
 
 export interface LoadedGenesis {
-  readonly genesis: Genesis;
-  readonly json: unknown;
+  readonly chainId: string;
+  /** Unix ms. */
+  readonly genesisTime: bigint;
   /** The file's bytes, served as is so clients can check its hash. */
   readonly bytes: Uint8Array;
   /** SHA-256 of the file bytes: what clients pin to know they talk to the right chain. */
   readonly hash: Bytes;
+  /**
+   * The fully validated genesis, parsed on first use: a node restarting an existing chain only
+   * needs the chain id and hash, and a genesis may list millions of accounts.
+   */
+  readonly genesis: Genesis;
 }
 
 export function parseGenesisBytes(bytes: Uint8Array, source: string): LoadedGenesis {
@@ -114,7 +123,19 @@ export function parseGenesisBytes(bytes: Uint8Array, source: string): LoadedGene
   } catch (e) {
     throw new InvalidInputError('INVALID_JSON', `${source} is not valid JSON: ${(e as Error).message}`);
   }
-  return { genesis: parseGenesis(json, standardModules()), json, bytes, hash: sha256(bytes) };
+  const top = (typeof json === 'object' && json !== null ? json : {}) as { chainId?: unknown; genesisTime?: unknown };
+  if (typeof top.chainId !== 'string') throw new InvalidInputError('INVALID_GENESIS', `${source}: genesis chainId: missing`);
+  let full: Genesis | undefined;
+  return {
+    chainId: top.chainId,
+    genesisTime: parseUtcTime(top.genesisTime, 'genesisTime'),
+    bytes,
+    hash: sha256(bytes),
+    get genesis() {
+      full ??= parseGenesis(json, standardModules());
+      return full;
+    },
+  };
 }
 
 export function loadGenesis(home: string): LoadedGenesis {

@@ -45,6 +45,10 @@ function failure(hash: string, e: ChainError): SubmitResult {
   return { hash, code: e.abciCode, codespace: e.codespace, error: e.kind, log: e.message };
 }
 
+function asError(r: TxResult): ChainError {
+  return new ChainError(r.codespace, r.code, r.error, r.log);
+}
+
 function fromResult(hash: string, r: TxResult): SubmitResult {
   return { hash, code: r.code, codespace: r.codespace, error: r.error, log: r.log };
 }
@@ -98,10 +102,6 @@ export class Mempool {
         results[i] = failure(key, MempoolErrors.DUPLICATE(`tx ${key} is already in the mempool`));
         continue;
       }
-      if (this.isCommitted(d.hash)) {
-        results[i] = failure(key, MempoolErrors.ALREADY_COMMITTED(`tx ${key} is already in a block; query it with "groundwork query tx ${key}"`));
-        continue;
-      }
       seen.add(key);
       candidates.push({ i, d, key });
     }
@@ -132,7 +132,13 @@ export class Mempool {
       return failure(key, MempoolErrors.FULL(`mempool is full (${this.entries.size} txs, ${this.bytes} bytes); retry after the next block`));
     }
     const r = this.app.checkTx({ bytes: d.bytes, decoded: d, signatureChecked: true });
-    if (r.code !== 0) return fromResult(key, r);
+    if (r.code !== 0) {
+      // A reused sequence is most often a resubmitted tx: say so when it is in a block already.
+      if (TxErrors.SEQUENCE_REUSED.is(asError(r)) && this.isCommitted(d.hash)) {
+        return failure(key, MempoolErrors.ALREADY_COMMITTED(`tx ${key} is already in a block; query it with "groundwork query tx ${key}"`));
+      }
+      return fromResult(key, r);
+    }
     this.entries.set(key, { hash: d.hash, key, bytes: d.bytes, decoded: d });
     this.bytes += d.bytes.length;
     return fromResult(key, r);
@@ -151,14 +157,13 @@ export class Mempool {
   }
 
   /**
-   * After a block is committed: drop its txs, rebuild the check state from the new committed
-   * state and re-check what is left (evicting txs that no longer apply).
+   * After a block is committed (and app.committed() started a fresh check state): drop its txs
+   * and re-check what is left against the new state (evicting txs that no longer apply).
    */
   update(committed: readonly MempoolEntry[]): { evicted: number } {
     for (const e of committed) {
       if (this.entries.delete(e.key)) this.bytes -= e.bytes.length;
     }
-    this.app.resetCheckState();
     let evicted = 0;
     for (const e of [...this.entries.values()]) {
       const r = this.app.checkTx({ bytes: e.bytes, decoded: e.decoded, signatureChecked: true });

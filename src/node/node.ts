@@ -80,9 +80,9 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
     const indexed = new Set(['tx.signer', ...this.app.modules.flatMap((m) => m.indexedAttributes ?? [])]);
     this.blocks = new BlockStore(db, indexed);
     this.mempool = new Mempool(this.app, verifier, (h) => this.blocks.hasTx(h), opts.config.mempool);
-    this.chainId = opts.genesis.genesis.chainId;
+    this.chainId = opts.genesis.chainId;
     this.lastHash = new Uint8Array(32);
-    this.lastTime = opts.genesis.genesis.genesisTime;
+    this.lastTime = opts.genesis.genesisTime;
   }
 
   /** Opens (and on first start initializes) the node's data; does not produce blocks yet. */
@@ -91,7 +91,7 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
     mkdirSync(dataDir, { recursive: true });
     const db = new Database(dataDir, { noSync: opts.noSync ?? false });
     const meta = db.table('node.meta');
-    const store = new StateStore(db);
+    const store = new StateStore(db, { nodeCacheSize: opts.config.cache.treeNodes });
     const node = new EmbeddedNode(db, store, opts.verifier ?? new SignaturePool(), opts);
     try {
       await node.init(meta);
@@ -106,7 +106,7 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
   private async init(meta: ReturnType<Database['table']>): Promise<void> {
     const g = this.opts.genesis;
     if (this.store.version < 0) {
-      this.log.info('initializing chain from genesis', { chainId: g.genesis.chainId, genesisHash: toHex(g.hash) });
+      this.log.info('initializing chain from genesis', { chainId: g.chainId, genesisHash: toHex(g.hash) });
       await this.app.initChain(g.genesis, [{ table: meta, key: GENESIS_HASH_KEY, value: g.hash }]);
     } else {
       const stored = meta.get(toBuffer(GENESIS_HASH_KEY));
@@ -202,8 +202,10 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
     const results: BlockResults = { txResults: res.txResults, beginEvents: res.beginEvents, endEvents: res.endEvents };
     const writes: WriteOp[] = this.blocks.writesFor(block, hash, txHashes, results);
     const t2 = performance.now();
-    await this.app.commit(writes);
+    await this.db.write(this.app.commitOps(writes));
     const t3 = performance.now();
+    // From here to the end of mempool.update nothing awaits: no admission can interleave.
+    this.app.committed();
     this.lastHash = hash;
     this.lastTime = time;
     const { evicted } = this.mempool.update(entries);

@@ -33,9 +33,23 @@ export class Overlay implements KVStore {
 
   constructor(
     private readonly parent: KVReader,
-    opts: { cacheReads?: boolean } = {},
+    opts: { cacheReads?: boolean; reads?: Map<string, Bytes | null> } = {},
   ) {
-    this.reads = opts.cacheReads ? new Map() : undefined;
+    this.reads = opts.reads ?? (opts.cacheReads ? new Map() : undefined);
+  }
+
+  /**
+   * Values read from the parent so far (null: absent). Another overlay over the same parent,
+   * at the same version, may share it.
+   */
+  get readCache(): Map<string, Bytes | null> | undefined {
+    return this.reads;
+  }
+
+  /** Whether the parent held `ks` when it was read through this overlay; undefined if never read. */
+  parentHad(ks: string): boolean | undefined {
+    const r = this.reads?.get(ks);
+    return r === undefined ? undefined : r !== null;
   }
 
   get(key: Bytes): Bytes | undefined {

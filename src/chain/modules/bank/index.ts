@@ -12,10 +12,9 @@ import { InvalidInputError } from '../../../core/errors.js';
 import { address, encodeAddress, moduleAddress } from '../../../core/keys.js';
 import type { KVReader } from '../../../state/overlay.js';
 import type { Context } from '../../context.js';
-import { event } from '../../events.js';
 import { getParams, msg, type Module, type ParamsDef } from '../../module.js';
 import { BankErrors } from './errors.js';
-import { addBalance, getAccount, mint, subBalance, transfer } from './keeper.js';
+import { addBalance, getAccount, setAccount, setSupply, subBalance, transfer } from './keeper.js';
 
 export const FEE_COLLECTOR = moduleAddress('fee_collector');
 
@@ -66,7 +65,14 @@ export function bankModule(deps: { validators: ValidatorLookup }): Module<BankGe
         return g;
       },
       init(ctx, g) {
-        for (const b of g.balances) if (b.amount > 0n) mint(ctx, b.address, b.amount);
+        // Direct writes (no per-account events): genesis may hold millions of accounts.
+        let supply = 0n;
+        for (const b of g.balances) {
+          if (b.amount === 0n) continue;
+          setAccount(ctx.store, b.address, { sequence: 0n, balance: b.amount });
+          supply += b.amount;
+        }
+        setSupply(ctx.store, supply);
       },
     },
     endBlock(ctx: Context) {
@@ -82,5 +88,5 @@ export function bankModule(deps: { validators: ValidatorLookup }): Module<BankGe
 function transferFees(ctx: Context, to: Bytes, amount: bigint): void {
   subBalance(ctx.store, FEE_COLLECTOR, amount);
   addBalance(ctx.store, to, amount);
-  ctx.emit(event('bank.fees', { recipient: encodeAddress(to), amount }));
+  ctx.emit('bank.fees', () => ({ recipient: encodeAddress(to), amount }));
 }

@@ -8,7 +8,6 @@ import { U128_MAX, decode, encode, struct, u128, u64, type Infer } from '../../.
 import { encodeAddress } from '../../../core/keys.js';
 import type { KVReader, KVStore } from '../../../state/overlay.js';
 import type { Context } from '../../context.js';
-import { event } from '../../events.js';
 import { BANK_SUPPLY_KEY, bankAccountKey } from '../../keys.js';
 import { BankErrors } from './errors.js';
 
@@ -34,7 +33,8 @@ export function getSupply(store: KVReader): bigint {
   return b ? decode(u128, b) : 0n;
 }
 
-function setSupply(store: KVStore, v: bigint): void {
+/** Only for genesis and mint/burn, which keep it equal to the sum of balances. */
+export function setSupply(store: KVStore, v: bigint): void {
   store.set(BANK_SUPPLY_KEY, encode(u128, v, 16));
 }
 
@@ -57,7 +57,7 @@ export function transfer(ctx: Context, from: Bytes, to: Bytes, amount: bigint): 
   if (amount <= 0n) throw BankErrors.INVALID_AMOUNT();
   subBalance(ctx.store, from, amount);
   addBalance(ctx.store, to, amount);
-  ctx.emit(event('bank.transfer', { sender: encodeAddress(from), recipient: encodeAddress(to), amount }));
+  ctx.emit('bank.transfer', () => ({ sender: encodeAddress(from), recipient: encodeAddress(to), amount }));
 }
 
 /** Creates `amount` new tokens in `to` (emission, genesis). */
@@ -67,7 +67,7 @@ export function mint(ctx: Context, to: Bytes, amount: bigint): void {
   if (supply > U128_MAX) throw BankErrors.OVERFLOW('total supply would exceed 2^128-1');
   addBalance(ctx.store, to, amount);
   setSupply(ctx.store, supply);
-  ctx.emit(event('bank.mint', { recipient: encodeAddress(to), amount }));
+  ctx.emit('bank.mint', () => ({ recipient: encodeAddress(to), amount }));
 }
 
 /** Destroys `amount` tokens held by `from` (burn-and-mint, slashing). */
@@ -75,5 +75,5 @@ export function burn(ctx: Context, from: Bytes, amount: bigint): void {
   if (amount <= 0n) throw BankErrors.INVALID_AMOUNT();
   subBalance(ctx.store, from, amount);
   setSupply(ctx.store, getSupply(ctx.store) - amount);
-  ctx.emit(event('bank.burn', { sender: encodeAddress(from), amount }));
+  ctx.emit('bank.burn', () => ({ sender: encodeAddress(from), amount }));
 }
