@@ -130,7 +130,8 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
     if (!vals.some((v) => equals(v.pubKey, this.opts.validatorKey.publicKey))) {
       throw new GroundworkError('NOT_A_VALIDATOR', "this node's validator key is not in the chain's validator set; check validator_key.json and genesis.json");
     }
-    this.log.info('state loaded', { height, appHash: toHex(this.store.rootHash).toUpperCase() });
+    const warmed = this.store.warmCache();
+    this.log.info('state loaded', { height, appHash: toHex(this.store.rootHash).toUpperCase(), cachedTreeNodes: warmed });
   }
 
   get height(): number {

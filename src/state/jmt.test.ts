@@ -14,6 +14,8 @@ import {
   updateTree,
   type Change,
   type ChildRef,
+  type InternalNode,
+  type MemoryBudget,
   type NodeReader,
   type TreeNode,
 } from './jmt.js';
@@ -44,6 +46,12 @@ class MemTree implements NodeReader {
   nodes = new Map<string, Bytes>();
   root: ChildRef | null = null;
   version = 0;
+  /** With `inMemory`, updates walk the linked in-memory tree (as the store does). */
+  rootNode: InternalNode | undefined;
+  constructor(
+    readonly inMemory = false,
+    readonly budget: MemoryBudget = { remaining: 0 },
+  ) {}
   getNode(key: Bytes): TreeNode | undefined {
     const b = this.nodes.get(toKeyString(key));
     return b ? decodeNode(b) : undefined;
@@ -54,7 +62,8 @@ class MemTree implements NodeReader {
     const changes: Change[] = [...batch]
       .map(([k, v]) => ({ key: utf8(k), keyHash: sha256(utf8(k)), value: v, existed: this.present.has(k) && k.length % 2 === 0 }))
       .sort((a, b) => compare(a.keyHash, b.keyHash));
-    const u = updateTree(this, this.root, ++this.version, changes);
+    const u = updateTree(this, this.root, ++this.version, changes, this.inMemory ? this.rootNode : undefined, this.budget);
+    this.rootNode = u.rootNode;
     for (const [k, v] of batch) {
       if (v === null) this.present.delete(k);
       else this.present.add(k);
@@ -71,8 +80,8 @@ const batchArb = fc.array(fc.tuple(keyArb, valArb), { maxLength: 30 });
 
 test('JMT: incremental root equals the from-scratch root for any sequence of batches', () => {
   fc.assert(
-    fc.property(fc.array(batchArb, { minLength: 1, maxLength: 12 }), (batches) => {
-      const t = new MemTree();
+    fc.property(fc.array(batchArb, { minLength: 1, maxLength: 12 }), fc.boolean(), fc.nat(20), (batches, inMemory, budget) => {
+      const t = new MemTree(inMemory, { remaining: budget });
       const model = new Map<string, Bytes>();
       for (const b of batches) {
         const batch = new Map<string, Bytes | null>(b);

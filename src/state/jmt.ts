@@ -28,8 +28,11 @@ import { sha256 } from '../core/hash.js';
 export const EMPTY_ROOT: Bytes = new Uint8Array(32);
 const LEAF_TAG = 0x00;
 const INTERNAL_TAG = 0x01;
-const ENTRY = 40; // child entry in an internal node: version u64 | hash 32
-const HEADER = 5; // tag | bitmap u16 | leafmap u16
+// Internal node layout: tag | bitmap u16 | hashes (32 × n) | leafmap u16 | versions (u64 × n).
+// The first 3 + 32n bytes are exactly the hash preimage, so hashing needs no copy.
+const HASHES = 3;
+const hashesEnd = (n: number): number => HASHES + 32 * n;
+const internalSize = (n: number): number => HASHES + 40 * n + 2;
 
 export interface ChildRef {
   readonly hash: Bytes;
@@ -38,12 +41,18 @@ export interface ChildRef {
 }
 
 /**
- * Stored form: 0x01 | bitmap u16 | leafmap u16 | per present child (nibble order): version u64 |
- * hash 32. Bit (15 - i) of the bitmap is nibble i; the leafmap marks children that are leaves.
+ * Stored form: 0x01 | bitmap u16 | child hashes (32 each, nibble order) | leafmap u16 | child
+ * versions (u64 each, nibble order). Bit (15 - i) of the bitmap is nibble i; the leafmap marks
+ * children that are leaves. The prefix up to the hashes' end is the node's hash preimage.
  */
 export interface InternalNode {
   readonly type: 'internal';
   readonly bytes: Bytes;
+  /**
+   * In the in-memory latest tree only: the internal children already in memory, by nibble
+   * (immutable once built; versions share unchanged subtrees).
+   */
+  readonly kids?: ReadonlyArray<InternalNode | undefined>;
 }
 
 /** Stored form: 0x02 | keyHash 32 | key length u32 | key | value (to the end). */
@@ -82,6 +91,8 @@ export interface NewNode {
 export interface TreeUpdate {
   readonly version: number;
   readonly root: ChildRef | null;
+  /** The new root as an in-memory node (when it is internal). */
+  readonly rootNode: InternalNode | undefined;
   readonly rootHash: Bytes;
   readonly newNodes: NewNode[];
   /** Keys of the nodes this version replaced (prunable once no retained version needs them). */
@@ -134,19 +145,59 @@ export function nodeKeyAt(version: number, rep: Bytes, depth: number, extra = -1
   return out;
 }
 
+/** Storage key of the node at `version` with an explicit nibble path. */
+export function nodeKey(version: number, path: readonly number[]): Bytes {
+  const rep = new Uint8Array(32);
+  for (let i = 0; i < path.length; i++) {
+    const n = path[i] as number;
+    const o = i >> 1;
+    rep[o] = (rep[o] as number) | (i & 1 ? n : n << 4);
+  }
+  return nodeKeyAt(version, rep, path.length);
+}
+
 // ---- hashing and encoding -------------------------------------------------------------------
 
+// Hash preimages are assembled in reusable scratch buffers (hashing is synchronous).
+let scratch = Buffer.allocUnsafeSlow(4096);
+function scratchOf(n: number): Buffer {
+  if (n > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(n, scratch.length * 2));
+  return scratch;
+}
+
 export function leafHash(keyHash: Bytes, value: Bytes): Bytes {
-  const buf = Buffer.allocUnsafe(33 + value.length);
+  const n = 33 + value.length;
+  const buf = scratchOf(n);
   buf[0] = LEAF_TAG;
   buf.set(keyHash, 1);
   buf.set(value, 33);
-  return sha256(buf);
+  return sha256(buf.subarray(0, n));
 }
+
+/**
+ * Bump allocator for the bytes of new internal nodes: one ArrayBuffer per chunk instead of one
+ * per node (a separate allocation costs ~0.6 µs and GC bookkeeping each). Nodes are immutable,
+ * so views never overlap; a chunk is freed once none of its nodes is referenced (the node cache
+ * copies a node out of its chunk when it keeps it long, see store.ts).
+ */
+class Arena {
+  private buf = new Uint8Array(0);
+  private pos = 0;
+  alloc(n: number): Uint8Array {
+    if (this.pos + n > this.buf.length) {
+      this.buf = new Uint8Array(Math.max(n, 1 << 20));
+      this.pos = 0;
+    }
+    const v = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+}
+const arena = new Arena();
 
 /** `hashes` are the present children's hashes in nibble order. */
 export function internalHash(bitmap: number, hashes: readonly Bytes[]): Bytes {
-  const buf = Buffer.allocUnsafe(3 + 32 * hashes.length);
+  const buf = scratchOf(3 + 32 * hashes.length).subarray(0, 3 + 32 * hashes.length);
   buf[0] = INTERNAL_TAG;
   buf[1] = bitmap >> 8;
   buf[2] = bitmap & 0xff;
@@ -156,6 +207,11 @@ export function internalHash(bitmap: number, hashes: readonly Bytes[]): Bytes {
     o += 32;
   }
   return sha256(buf);
+}
+
+/** Copies n bytes without creating views (short runs: cheaper than subarray + set). */
+function copy(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[to + i] = src[from + i] as number;
 }
 
 function popcount16(x: number): number {
@@ -168,30 +224,36 @@ export function bitmapOf(n: InternalNode): number {
   return ((n.bytes[1] as number) << 8) | (n.bytes[2] as number);
 }
 
-function leafmapOf(n: InternalNode): number {
-  return ((n.bytes[3] as number) << 8) | (n.bytes[4] as number);
+function childCount(n: InternalNode): number {
+  return popcount16(bitmapOf(n));
 }
 
-/** Offset of nibble `nib`'s entry, or -1 if that slot is empty. */
-function entryOffset(n: InternalNode, nib: number): number {
-  const bitmap = bitmapOf(n);
-  const bit = 1 << (15 - nib);
-  if (!(bitmap & bit)) return -1;
-  // Entries are in nibble order: count the present slots before this one (the higher bits).
-  return HEADER + ENTRY * popcount16(bitmap >> (16 - nib));
+/** Position of nibble `nib` among the present children, or -1 if that slot is empty. */
+function slotIndex(bitmap: number, nib: number): number {
+  if (!(bitmap & (1 << (15 - nib)))) return -1;
+  // Children are in nibble order: count the present slots before this one (the higher bits).
+  return popcount16(bitmap >> (16 - nib));
 }
 
 export function childAt(n: InternalNode, nib: number): ChildRef | undefined {
-  const o = entryOffset(n, nib);
-  if (o < 0) return undefined;
-  return { version: getVersion(n.bytes, o), hash: n.bytes.subarray(o + 8, o + 40), leaf: (leafmapOf(n) & (1 << (15 - nib))) !== 0 };
+  const bitmap = bitmapOf(n);
+  const k = slotIndex(bitmap, nib);
+  if (k < 0) return undefined;
+  const count = popcount16(bitmap);
+  const lm = hashesEnd(count);
+  const leafmap = ((n.bytes[lm] as number) << 8) | (n.bytes[lm + 1] as number);
+  return {
+    version: getVersion(n.bytes, lm + 2 + 8 * k),
+    hash: n.bytes.subarray(HASHES + 32 * k, HASHES + 32 * k + 32),
+    leaf: (leafmap & (1 << (15 - nib))) !== 0,
+  };
 }
 
 /** Hashes of the node's present children, in nibble order. */
 export function childHashes(n: InternalNode): Bytes[] {
-  const count = popcount16(bitmapOf(n));
+  const count = childCount(n);
   const out: Bytes[] = new Array(count);
-  for (let i = 0; i < count; i++) out[i] = n.bytes.subarray(HEADER + ENTRY * i + 8, HEADER + ENTRY * i + 40);
+  for (let i = 0; i < count; i++) out[i] = n.bytes.subarray(HASHES + 32 * i, HASHES + 32 * i + 32);
   return out;
 }
 
@@ -211,7 +273,7 @@ export function decodeNode(b: Bytes): TreeNode {
     const keyLen = (((b[33] as number) << 24) >>> 0) + ((b[34] as number) << 16) + ((b[35] as number) << 8) + (b[36] as number);
     return { type: 'leaf', keyHash: b.subarray(1, 33), key: b.subarray(37, 37 + keyLen), value: b.subarray(37 + keyLen) };
   }
-  if (b[0] !== 1 || b.length !== HEADER + ENTRY * popcount16(((b[1] as number) << 8) | (b[2] as number))) {
+  if (b[0] !== 1 || b.length !== internalSize(popcount16(((b[1] as number) << 8) | (b[2] as number)))) {
     throw new InvariantError(`corrupt tree node (tag ${b[0]}, ${b.length} bytes)`);
   }
   return { type: 'internal', bytes: b };
@@ -234,7 +296,20 @@ type Leaf = { keyHash: Bytes; key: Bytes; value: Bytes };
  * A node's path is always the prefix of some key hash passing through it, so paths are carried
  * as (representative key hash, depth) rather than built nibble by nibble.
  */
-export function updateTree(reader: NodeReader, root: ChildRef | null, version: number, changes: readonly Change[]): TreeUpdate {
+export interface MemoryBudget {
+  /** Internal nodes the in-memory tree may still gain (decremented as it grows). */
+  remaining: number;
+}
+
+export function updateTree(
+  reader: NodeReader,
+  root: ChildRef | null,
+  version: number,
+  changes: readonly Change[],
+  /** The latest root held in memory, with its linked subtrees; omit to read every node. */
+  rootNode?: InternalNode,
+  budget: MemoryBudget = { remaining: 0 },
+): TreeUpdate {
   for (let i = 1; i < changes.length; i++) {
     if (compare((changes[i - 1] as Change).keyHash, (changes[i] as Change).keyHash) >= 0) {
       throw new InvariantError('tree changes must be sorted by key hash and unique');
@@ -262,6 +337,8 @@ export function updateTree(reader: NodeReader, root: ChildRef | null, version: n
    * single leaf when only one leaf remains below it; null when nothing remains.
    */
   const assemble = (old: InternalNode | undefined, subs: (Sub | undefined)[], rep: Bytes, depth: number): Sub => {
+    const oldKids = old?.kids;
+    const kids = new Array<InternalNode | undefined>(16);
     const oldBitmap = old ? bitmapOf(old) : 0;
     let bitmap = 0;
     let count = 0;
@@ -288,20 +365,17 @@ export function updateTree(reader: NodeReader, root: ChildRef | null, version: n
         return { kind: 'new', node, hash: ref.hash, rep: node.keyHash };
       }
     }
-    // Unpooled: internal nodes are cached long-term and must not pin Buffer pool slabs.
-    const bytes = Buffer.allocUnsafeSlow(HEADER + ENTRY * count);
-    const pre = Buffer.allocUnsafe(3 + 32 * count);
-    pre[0] = INTERNAL_TAG;
-    pre[1] = bitmap >> 8;
-    pre[2] = bitmap & 0xff;
-    bytes[0] = 1;
+    const bytes = arena.alloc(internalSize(count));
+    bytes[0] = INTERNAL_TAG;
     bytes[1] = bitmap >> 8;
     bytes[2] = bitmap & 0xff;
-    const oldLeafmap = old ? leafmapOf(old) : 0;
+    const lm = hashesEnd(count);
+    const ob = old?.bytes;
+    const oldLm = old ? hashesEnd(popcount16(oldBitmap)) : 0;
+    const oldLeafmap = ob ? ((ob[oldLm] as number) << 8) | (ob[oldLm + 1] as number) : 0;
     let leafmap = 0;
-    let o = HEADER;
-    let p = 3;
-    let oldO = HEADER;
+    let k = 0; // slot in the new node
+    let ok = 0; // slot in the old node
     let childRep: Bytes = rep;
     for (let i = 0; i < 16; i++) {
       const bit = 1 << (15 - i);
@@ -309,12 +383,12 @@ export function updateTree(reader: NodeReader, root: ChildRef | null, version: n
       const s = subs[i];
       if (s === undefined) {
         if (hadOld) {
-          const ob = (old as InternalNode).bytes;
-          bytes.set(ob.subarray(oldO, oldO + ENTRY), o);
-          pre.set(ob.subarray(oldO + 8, oldO + ENTRY), p);
+          kids[i] = oldKids?.[i];
+          const src = ob as Uint8Array;
+          copy(src, HASHES + 32 * ok, bytes, HASHES + 32 * k, 32);
+          copy(src, oldLm + 2 + 8 * ok, bytes, lm + 2 + 8 * k, 8);
           if (oldLeafmap & bit) leafmap |= bit;
-          o += ENTRY;
-          p += 32;
+          k++;
         }
       } else if (s !== null) {
         let ver: number;
@@ -328,19 +402,25 @@ export function updateTree(reader: NodeReader, root: ChildRef | null, version: n
           leaf = s.node.type === 'leaf';
           childRep = s.rep;
           newNodes.push({ nodeKey: nodeKeyAt(version, s.rep, depth + 1), node: s.node, encoded: encodeNode(s.node) });
+          if (!leaf) {
+            // Keep the new child in memory if it replaces one that was, or the budget allows.
+            if (oldKids?.[i] !== undefined) kids[i] = s.node as InternalNode;
+            else if (budget.remaining > 0) {
+              budget.remaining--;
+              kids[i] = s.node as InternalNode;
+            }
+          }
         }
-        putVersion(bytes, o, ver);
-        bytes.set(hash, o + 8);
-        pre.set(hash, p);
+        bytes.set(hash, HASHES + 32 * k);
+        putVersion(bytes, lm + 2 + 8 * k, ver);
         if (leaf) leafmap |= bit;
-        o += ENTRY;
-        p += 32;
+        k++;
       }
-      if (hadOld) oldO += ENTRY;
+      if (hadOld) ok++;
     }
-    bytes[3] = leafmap >> 8;
-    bytes[4] = leafmap & 0xff;
-    return { kind: 'new', node: { type: 'internal', bytes }, hash: sha256(pre), rep: childRep };
+    bytes[lm] = leafmap >> 8;
+    bytes[lm + 1] = leafmap & 0xff;
+    return { kind: 'new', node: { type: 'internal', bytes, kids }, hash: sha256(bytes.subarray(0, lm)), rep: childRep };
   };
 
   /** A fresh subtree holding exactly `leaves[lo, hi)` (sorted, unique), at `depth`. */
@@ -359,8 +439,11 @@ export function updateTree(reader: NodeReader, root: ChildRef | null, version: n
     return assemble(undefined, subs, (leaves[lo] as Leaf).keyHash, depth);
   };
 
-  /** Applies changes[lo, hi) (all sharing the first `depth` nibbles) to the subtree at `ref`. */
-  const upd = (ref: ChildRef | undefined, depth: number, lo: number, hi: number): Sub => {
+  /**
+   * Applies changes[lo, hi) (all sharing the first `depth` nibbles) to the subtree at `ref`
+   * (`mem`: the same node, if it is in memory).
+   */
+  const upd = (ref: ChildRef | undefined, mem: InternalNode | undefined, depth: number, lo: number, hi: number): Sub => {
     const first = changes[lo] as Change;
     const rep = first.keyHash;
     if (!ref) {
@@ -409,7 +492,7 @@ export function updateTree(reader: NodeReader, root: ChildRef | null, version: n
       return build(leaves, 0, leaves.length, depth);
     }
     const key = nodeKeyAt(ref.version, rep, depth);
-    const node = load(key) as InternalNode;
+    const node = mem ?? (load(key) as InternalNode);
     const subs: (Sub | undefined)[] = new Array(16);
     let changed = false;
     let i = lo;
@@ -418,7 +501,7 @@ export function updateTree(reader: NodeReader, root: ChildRef | null, version: n
       let j = i + 1;
       while (j < hi && nibble((changes[j] as Change).keyHash, depth) === nib) j++;
       const before = childAt(node, nib);
-      const after = upd(before, depth + 1, i, j);
+      const after = upd(before, node.kids?.[nib], depth + 1, i, j);
       if (after === null ? before !== undefined : after.kind === 'new') {
         changed = true;
         subs[nib] = after;
@@ -432,14 +515,18 @@ export function updateTree(reader: NodeReader, root: ChildRef | null, version: n
 
   let top: Sub;
   if (changes.length === 0) top = root ? { kind: 'ref', ref: root } : null;
-  else top = upd(root ?? undefined, 0, 0, changes.length);
+  else top = upd(root ?? undefined, rootNode, 0, 0, changes.length);
   let newRoot: ChildRef | null = null;
-  if (top?.kind === 'ref') newRoot = top.ref;
-  else if (top?.kind === 'new') {
+  let newRootNode: InternalNode | undefined;
+  if (top?.kind === 'ref') {
+    newRoot = top.ref;
+    newRootNode = rootNode;
+  } else if (top?.kind === 'new') {
     newNodes.push({ nodeKey: nodeKeyAt(version, top.rep, 0), node: top.node, encoded: encodeNode(top.node) });
     newRoot = { hash: top.hash, version, leaf: top.node.type === 'leaf' };
+    if (top.node.type === 'internal') newRootNode = top.node;
   }
-  return { version, root: newRoot, rootHash: newRoot ? newRoot.hash : EMPTY_ROOT, newNodes, stale };
+  return { version, root: newRoot, rootNode: newRootNode, rootHash: newRoot ? newRoot.hash : EMPTY_ROOT, newNodes, stale };
 }
 
 // ---- reads and proofs -----------------------------------------------------------------------
