@@ -263,7 +263,8 @@ export async function createApiServer(backend: NodeBackend, opts: ApiServerOptio
         summary: 'Submit signed txs',
         description:
           'JSON: {"tx": base64} for one tx (202 when accepted, 422 with the reason when not) or {"txs": [base64...]} for a batch ' +
-          '(200 with one result per tx). application/octet-stream: a batch as repeated (u32 big-endian length, tx bytes). ' +
+          '(200 with one result per tx). application/octet-stream: a batch as repeated (u32 big-endian length, tx bytes), ' +
+          'answered with {"accepted": n, "rejected": [{index, hash, code, codespace, error, log}]}. ' +
           'Acceptance means the tx entered the mempool; poll GET /v1/txs/{hash}?waitMs=... or subscribe on /v1/ws for inclusion.',
         tags: ['txs'],
         body: {
@@ -278,7 +279,13 @@ export async function createApiServer(backend: NodeBackend, opts: ApiServerOptio
           },
         },
         response: {
-          200: Type.Object({ results: Type.Array(SubmitResult) }),
+          200: Type.Union([
+            Type.Object({ results: Type.Array(SubmitResult) }, { description: 'JSON batch: one result per tx' }),
+            Type.Object(
+              { accepted: Type.Integer(), rejected: Type.Array(Type.Intersect([Type.Object({ index: Type.Integer() }), SubmitResult])) },
+              { description: 'binary batch: the count accepted and each rejected tx with its index' },
+            ),
+          ]),
           202: SubmitResult,
           422: Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String(), hash: Type.String(), codespace: Type.String(), abciCode: Type.Integer() }) }),
           ...err4xx,
@@ -288,8 +295,15 @@ export async function createApiServer(backend: NodeBackend, opts: ApiServerOptio
     async (req, reply) => {
       const body = req.body as { tx?: string; txs?: string[] } | Buffer;
       if (Buffer.isBuffer(body)) {
+        // Binary batches are for high-volume clients: answer with the count and the failures
+        // only (a client can hash its own txs), which keeps the response small.
         const results = await backend.submit(splitTxBatch(body));
-        return reply.status(200).send({ results });
+        const rejected = [];
+        for (let i = 0; i < results.length; i++) {
+          const r = results[i] as (typeof results)[number];
+          if (r.code !== 0) rejected.push({ index: i, ...r });
+        }
+        return reply.status(200).send({ accepted: results.length - rejected.length, rejected });
       }
       if (body.tx !== undefined) {
         const [r] = await backend.submit([fromBase64(body.tx, 'tx')]);

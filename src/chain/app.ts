@@ -62,6 +62,8 @@ export type InternalErrorHook = (e: unknown, where: string) => void;
 
 const OK_CODESPACE = '';
 const ZERO_KEY = new Uint8Array(32);
+/** Entries of the check state's read cache carried from block to block, at most. */
+const READ_CACHE_LIMIT = 300_000;
 
 function resultOf(e: unknown, events: Event[], onInternal: InternalErrorHook | undefined, where: string): TxResult {
   if (e instanceof ChainError) return { code: e.abciCode, codespace: e.codespace, error: e.kind, log: e.message, events };
@@ -257,10 +259,18 @@ export class App implements MsgRegistry {
    */
   committed(): void {
     if (!this.pending) throw new InvariantError('committed without a finalized block');
-    this.store.committed(this.pending.prepared);
-    this.lastBlockTime = this.pending.info.time;
+    const { prepared, info } = this.pending;
+    this.store.committed(prepared);
+    this.lastBlockTime = info.time;
     this.pending = undefined;
-    this.resetCheckState();
+    // The read cache held values of the previous version; with the block's writes laid over
+    // it, it holds values of the new one (unchanged keys kept their value). Carrying it over
+    // saves the mempool re-check and the next block from reading hot accounts from disk again.
+    let reads = this.checkState.readCache;
+    if (reads && reads.size + prepared.changes.size <= READ_CACHE_LIMIT) {
+      for (const [k, v] of prepared.changes) reads.set(k, v);
+    } else reads = new Map();
+    this.checkState = new Overlay(this.store, { reads });
   }
 
   /** Writes and marks committed in one call (for callers with no block store of their own). */

@@ -10,7 +10,7 @@
  * The signature covers SIGN_DOMAIN || TxBody; the tx hash is SHA-256 of the whole tx.
  * Messages run with the signer as their sender, atomically: all of them or none.
  */
-import { concat, toHex, utf8, type Bytes } from '../core/bytes.js';
+import { concat, toHex, toKeyString, utf8, type Bytes } from '../core/bytes.js';
 import { bytes, decode, encode, list, string, struct, u128, u64, type Codec, type Infer } from '../core/codec.js';
 import { CodecError, InvalidInputError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
@@ -79,6 +79,23 @@ export function signBytesOf(txBytes: Bytes): Bytes {
   return concat(SIGN_DOMAIN, txBytes.subarray(0, txBytes.length - SIGNATURE_LEN));
 }
 
+// Signers send many txs: remember recent public key → address derivations (a pure function).
+let addrYoung = new Map<string, Bytes>();
+let addrOld = new Map<string, Bytes>();
+function cachedAddress(pub: Bytes): Bytes {
+  const k = toKeyString(pub);
+  let a = addrYoung.get(k) ?? addrOld.get(k);
+  if (!a) {
+    a = Uint8Array.from(addressFromPublicKey(pub));
+    addrYoung.set(k, a);
+    if (addrYoung.size > 50_000) {
+      addrOld = addrYoung;
+      addrYoung = new Map();
+    }
+  }
+  return a;
+}
+
 /**
  * Decodes tx bytes strictly. Throws CodecError (malformed bytes, unknown message type, a
  * message that does not decode canonically).
@@ -99,7 +116,7 @@ export function decodeTx(txBytes: Bytes, registry: MsgRegistry): DecodedTx {
     hash: sha256(txBytes),
     tx,
     msgs,
-    signerAddress: addressFromPublicKey(tx.body.signer),
+    signerAddress: cachedAddress(tx.body.signer),
     signBytes: signBytesOf(txBytes),
   };
 }

@@ -174,26 +174,7 @@ export function leafHash(keyHash: Bytes, value: Bytes): Bytes {
   return sha256(buf.subarray(0, n));
 }
 
-/**
- * Bump allocator for the bytes of new internal nodes: one ArrayBuffer per chunk instead of one
- * per node (a separate allocation costs ~0.6 µs and GC bookkeeping each). Nodes are immutable,
- * so views never overlap; a chunk is freed once none of its nodes is referenced (the node cache
- * copies a node out of its chunk when it keeps it long, see store.ts).
- */
-class Arena {
-  private buf = new Uint8Array(0);
-  private pos = 0;
-  alloc(n: number): Uint8Array {
-    if (this.pos + n > this.buf.length) {
-      this.buf = new Uint8Array(Math.max(n, 1 << 20));
-      this.pos = 0;
-    }
-    const v = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return v;
-  }
-}
-const arena = new Arena();
+
 
 /** `hashes` are the present children's hashes in nibble order. */
 export function internalHash(bitmap: number, hashes: readonly Bytes[]): Bytes {
@@ -207,11 +188,6 @@ export function internalHash(bitmap: number, hashes: readonly Bytes[]): Bytes {
     o += 32;
   }
   return sha256(buf);
-}
-
-/** Copies n bytes without creating views (short runs: cheaper than subarray + set). */
-function copy(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
-  for (let i = 0; i < n; i++) dst[to + i] = src[from + i] as number;
 }
 
 function popcount16(x: number): number {
@@ -365,7 +341,9 @@ export function updateTree(
         return { kind: 'new', node, hash: ref.hash, rep: node.keyHash };
       }
     }
-    const bytes = arena.alloc(internalSize(count));
+    // Its own buffer: a node may stay in the in-memory tree for a long time, and a shared chunk
+    // would be kept alive by its longest-lived node.
+    const bytes = new Uint8Array(internalSize(count));
     bytes[0] = INTERNAL_TAG;
     bytes[1] = bitmap >> 8;
     bytes[2] = bitmap & 0xff;
@@ -377,6 +355,16 @@ export function updateTree(
     let k = 0; // slot in the new node
     let ok = 0; // slot in the old node
     let childRep: Bytes = rep;
+    // Unchanged children are copied in runs: hashes and versions are each contiguous.
+    let runFrom = -1; // old slot where the current run of unchanged children starts
+    let runTo = 0; // new slot where it lands
+    const flush = (endOld: number): void => {
+      if (runFrom < 0) return;
+      const src = ob as Uint8Array;
+      bytes.set(src.subarray(HASHES + 32 * runFrom, HASHES + 32 * endOld), HASHES + 32 * runTo);
+      bytes.set(src.subarray(oldLm + 2 + 8 * runFrom, oldLm + 2 + 8 * endOld), lm + 2 + 8 * runTo);
+      runFrom = -1;
+    };
     for (let i = 0; i < 16; i++) {
       const bit = 1 << (15 - i);
       const hadOld = (oldBitmap & bit) !== 0;
@@ -384,40 +372,45 @@ export function updateTree(
       if (s === undefined) {
         if (hadOld) {
           kids[i] = oldKids?.[i];
-          const src = ob as Uint8Array;
-          copy(src, HASHES + 32 * ok, bytes, HASHES + 32 * k, 32);
-          copy(src, oldLm + 2 + 8 * ok, bytes, lm + 2 + 8 * k, 8);
+          if (runFrom < 0) {
+            runFrom = ok;
+            runTo = k;
+          }
           if (oldLeafmap & bit) leafmap |= bit;
           k++;
         }
-      } else if (s !== null) {
-        let ver: number;
-        let hash: Bytes;
-        let leaf: boolean;
-        if (s.kind === 'ref') {
-          ({ version: ver, hash, leaf } = s.ref);
-        } else {
-          ver = version;
-          hash = s.hash;
-          leaf = s.node.type === 'leaf';
-          childRep = s.rep;
-          newNodes.push({ nodeKey: nodeKeyAt(version, s.rep, depth + 1), node: s.node, encoded: encodeNode(s.node) });
-          if (!leaf) {
-            // Keep the new child in memory if it replaces one that was, or the budget allows.
-            if (oldKids?.[i] !== undefined) kids[i] = s.node as InternalNode;
-            else if (budget.remaining > 0) {
-              budget.remaining--;
-              kids[i] = s.node as InternalNode;
+      } else {
+        flush(ok);
+        if (s !== null) {
+          let ver: number;
+          let hash: Bytes;
+          let leaf: boolean;
+          if (s.kind === 'ref') {
+            ({ version: ver, hash, leaf } = s.ref);
+          } else {
+            ver = version;
+            hash = s.hash;
+            leaf = s.node.type === 'leaf';
+            childRep = s.rep;
+            newNodes.push({ nodeKey: nodeKeyAt(version, s.rep, depth + 1), node: s.node, encoded: encodeNode(s.node) });
+            if (!leaf) {
+              // Keep the new child in memory if it replaces one that was, or the budget allows.
+              if (oldKids?.[i] !== undefined) kids[i] = s.node as InternalNode;
+              else if (budget.remaining > 0) {
+                budget.remaining--;
+                kids[i] = s.node as InternalNode;
+              }
             }
           }
+          bytes.set(hash, HASHES + 32 * k);
+          putVersion(bytes, lm + 2 + 8 * k, ver);
+          if (leaf) leafmap |= bit;
+          k++;
         }
-        bytes.set(hash, HASHES + 32 * k);
-        putVersion(bytes, lm + 2 + 8 * k, ver);
-        if (leaf) leafmap |= bit;
-        k++;
       }
       if (hadOld) ok++;
     }
+    flush(ok);
     bytes[lm] = leafmap >> 8;
     bytes[lm + 1] = leafmap & 0xff;
     return { kind: 'new', node: { type: 'internal', bytes, kids }, hash: sha256(bytes.subarray(0, lm)), rep: childRep };

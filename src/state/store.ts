@@ -48,19 +48,13 @@ export interface PreparedCommit {
 class GenerationalCache<V> {
   private young = new Map<string, V>();
   private old = new Map<string, V>();
-  constructor(
-    private readonly max: number,
-    /** Applied to an entry that survives into a new generation (e.g. to compact it). */
-    private readonly onPromote: (v: V) => V = (v) => v,
-  ) {}
+  constructor(private readonly max: number) {}
   get(k: string): V | undefined {
     const v = this.young.get(k);
     if (v !== undefined) return v;
     const o = this.old.get(k);
-    if (o === undefined) return undefined;
-    const p = this.onPromote(o);
-    this.set(k, p);
-    return p;
+    if (o !== undefined) this.set(k, o);
+    return o;
   }
   set(k: string, v: V): void {
     this.young.set(k, v);
@@ -125,9 +119,7 @@ export class StateStore implements NodeReader, KVReader {
     this.roots = db.table('state.roots');
     this.stale = db.table('state.stale');
     this.meta = db.table('state.meta');
-    // A node kept into a new generation is copied out of its allocation chunk (see jmt.ts), so
-    // the chunks of old versions can be freed.
-    this.cache = new GenerationalCache(100_000, (n) => (n.type === 'internal' ? { type: 'internal', bytes: Uint8Array.from(n.bytes) } : n));
+    this.cache = new GenerationalCache(100_000);
     this.budget = { remaining: opts.nodeCacheSize ?? 400_000 };
     this.flushEvery = opts.flushEvery ?? 250_000;
     const v = this.meta.get(toBuffer(META_VERSION));
@@ -306,7 +298,9 @@ export class StateStore implements NodeReader, KVReader {
       this.recent.clear();
       this._flushed = p.version;
     } else {
-      for (const [k, v] of p.changes) this.recent.set(k, v);
+      // Compact copies: the values may be views into shared pool memory that must not be kept
+      // alive until the next flush.
+      for (const [k, v] of p.changes) this.recent.set(k, v === null ? null : Uint8Array.from(v));
     }
     this._version = p.version;
     this._root = p.update.root;

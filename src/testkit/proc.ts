@@ -52,7 +52,7 @@ export interface NodeProcess {
 /** Starts `groundwork node start` on a free port and waits until its API answers. */
 export function startNode(home: string, opts: { blockTimeMs?: number; extraArgs?: string[]; timeoutMs?: number } = {}): Promise<NodeProcess> {
   return new Promise((resolve, reject) => {
-    const args = [BIN, '--home', home, 'node', 'start', '--api-port', '0', '--log-level', 'info'];
+    const args = ['--max-semi-space-size=64', BIN, '--home', home, 'node', 'start', '--api-port', '0', '--log-level', 'info'];
     if (opts.blockTimeMs) args.push('--block-time', String(opts.blockTimeMs));
     args.push(...(opts.extraArgs ?? []));
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GROUNDWORK_HOME: '' } });
