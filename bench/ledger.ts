@@ -51,6 +51,24 @@ export function measureVerify(ms = 1500): number {
   return Math.round(n / (ms / 1000));
 }
 
+/** CPU seconds of a process: total and its main thread. */
+function processCpu(pid: number): { total: number; main: number } {
+  let total = 0;
+  let main = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      const t = (Number(f[11]) + Number(f[12])) / 100;
+      total += t;
+      if (tid === String(pid)) main = t;
+    } catch {
+      // thread ended
+    }
+  }
+  return { total, main };
+}
+
 /** CPU seconds per thread of a process (diagnostics). */
 function threadCpu(pid: number): string {
   const rows: Array<[string, number]> = [];
@@ -161,6 +179,7 @@ export async function ledgerBench(args: string[]): Promise<Record<string, unknow
 
   log(`submitting ${txCount} txs in ${bodies.length} batches, ${inflight} in flight`);
   const selfCpu0 = process.cpuUsage();
+  const nodeCpu0 = processCpu(node.pid as number);
   const sentAt = new Float64Array(bodies.length);
   let rejected = 0;
   let firstError = '';
@@ -183,6 +202,7 @@ export async function ledgerBench(args: string[]): Promise<Record<string, unknow
   const deadline = performance.now() + 120_000;
   while (blocks.reduce((n, b) => n + b.txs, 0) < accepted && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   ws.close();
+  const nodeCpu1 = processCpu(node.pid as number);
   if (process.env.GW_BENCH_THREADS) {
     const c = process.cpuUsage(selfCpu0);
     log(`node: ${threadCpu(node.pid as number)} | bench client: ${((c.user + c.system) / 1e6).toFixed(1)}s`);
@@ -213,6 +233,8 @@ export async function ledgerBench(args: string[]): Promise<Record<string, unknow
     p50_commit_latency_ms: Math.round(percentile(lat, 50)),
     p99_commit_latency_ms: Math.round(percentile(lat, 99)),
     accounts,
+    node_cpu_us_per_tx: Math.round(((nodeCpu1.total - nodeCpu0.total) * 1e6) / Math.max(1, committed)),
+    node_main_thread_us_per_tx: Math.round(((nodeCpu1.main - nodeCpu0.main) * 1e6) / Math.max(1, committed)),
     txs_committed: committed,
     txs_rejected: rejected,
     blocks: blocks.length,

@@ -171,7 +171,11 @@ export class App implements MsgRegistry {
       const ctx = new Context(info, state, undefined, false);
       ante(ctx, decoded, getParams(state, 'auth', authParams), tx.signatureChecked === true);
       const msgCtx = new Context(info, state, decoded.signerAddress, false);
-      for (const m of decoded.msgs) (this.handlers.get(m.type) as MsgHandler<unknown>).handle(msgCtx, m.value);
+      for (const m of decoded.msgs) {
+        const h = this.handlers.get(m.type) as MsgHandler<unknown>;
+        if (h.admit) h.admit(msgCtx, m.value);
+        else h.handle(msgCtx, m.value);
+      }
       state.release(cp);
       return { code: 0, codespace: OK_CODESPACE, error: '', log: '', events: ctx.events, tx: decoded };
     } catch (e) {

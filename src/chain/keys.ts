@@ -10,7 +10,7 @@
  * | bank/acct/<address 20B>  | bank      | Account {sequence, balance}             |
  * | bank/supply              | bank      | total supply of the native token (u128) |
  */
-import { utf8, type Bytes } from '../core/bytes.js';
+import { toKeyString, utf8, type Bytes } from '../core/bytes.js';
 
 export const CHAIN_ID_KEY = utf8('chain/id');
 export const VALIDATORS_KEY = utf8('chain/validators');
@@ -28,6 +28,13 @@ export function paramsKey(module: string): Bytes {
 
 export const BANK_ACCOUNT_PREFIX = utf8('bank/acct/');
 export const BANK_SUPPLY_KEY = utf8('bank/supply');
+
+const BANK_ACCOUNT_PREFIX_S = 'bank/acct/';
+
+/** The account key as a latin1 string (the state machine's fast path). */
+export function bankAccountKeyS(address: Bytes): string {
+  return BANK_ACCOUNT_PREFIX_S + toKeyString(address);
+}
 
 export function bankAccountKey(address: Bytes): Bytes {
   const k = Buffer.allocUnsafe(BANK_ACCOUNT_PREFIX.length + address.length);

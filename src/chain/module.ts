@@ -16,11 +16,23 @@ import type { MsgType } from './tx.js';
 export interface MsgHandler<T> extends MsgType<T> {
   /** Runs the message for `ctx.sender`. Throws a ChainError to fail the whole tx. */
   handle(ctx: Context, msg: T): void;
+  /**
+   * The admission check CheckTx runs instead of `handle` (default: `handle` itself). It must
+   * refuse whatever `handle` would refuse on the same state, and record in the check state what
+   * later txs must see (funds spent); it may skip effects no admission decision depends on,
+   * such as crediting a recipient.
+   */
+  admit?(ctx: Context, msg: T): void;
 }
 
 /** Declares a message handler with its payload type inferred from the codec. */
-export function msg<T>(type: string, codec: Codec<T, unknown>, handle: (ctx: Context, msg: T) => void): MsgHandler<T> {
-  return { type, codec, handle };
+export function msg<T>(
+  type: string,
+  codec: Codec<T, unknown>,
+  handle: (ctx: Context, msg: T) => void,
+  admit?: (ctx: Context, msg: T) => void,
+): MsgHandler<T> {
+  return admit ? { type, codec, handle, admit } : { type, codec, handle };
 }
 
 export interface ParamsDef<P> {

@@ -18,10 +18,12 @@ import { Reader, Writer, decode } from '../core/codec.js';
 import type { Event } from '../chain/events.js';
 import { fromBuffer, toBuffer, type Database, type Table, type WriteOp } from '../state/db.js';
 import {
+  encodeResults,
   eventListCodec,
+  type EncodedResults,
   headerCodec,
   signedHeaderCodec,
-  storableResult,
+  type storableResult,
   txResultCodec,
   type Block,
   type BlockResults,
@@ -102,7 +104,7 @@ export class BlockStore {
    * The writes that store a block, its results and its indexes. `txHashes[i]` is the hash of
    * `block.txs[i]`.
    */
-  writesFor(block: Block, blockHash: Bytes, txHashes: readonly Bytes[], results: BlockResults): WriteOp[] {
+  writesFor(block: Block, blockHash: Bytes, txHashes: readonly Bytes[], results: BlockResults, encoded: EncodedResults = encodeResults(results)): WriteOp[] {
     const height = block.header.height;
     const hkey = u64be(height);
     const ops: WriteOp[] = [];
@@ -120,17 +122,8 @@ export class BlockStore {
     }
     ops.push({ table: this.blocks, key: hkey, value: bw.finish() });
 
-    const rw = new Writer(256 + results.txResults.length * 200);
-    rw.u32(results.txResults.length);
-    const resultOffsets: number[] = [];
-    for (const r of results.txResults) {
-      const start = rw.pos;
-      txResultCodec.write(rw, storableResult(r));
-      resultOffsets.push(start, rw.pos - start);
-    }
-    eventListCodec.write(rw, results.beginEvents);
-    eventListCodec.write(rw, results.endEvents);
-    ops.push({ table: this.resultsT, key: hkey, value: rw.finish() });
+    const resultOffsets = encoded.offsets;
+    ops.push({ table: this.resultsT, key: hkey, value: encoded.blob });
     ops.push({ table: this.blockByHash, key: blockHash, value: hkey });
 
     for (let i = 0; i < block.txs.length; i++) {

@@ -18,7 +18,7 @@ import { standardModules } from '../chain/index.js';
 import { validatorSetHash } from '../chain/validators.js';
 import { Database, fromBuffer, toBuffer, type WriteOp } from '../state/db.js';
 import { StateStore } from '../state/store.js';
-import { headerHash, resultsHash, signHeader, txsHash, type Block, type BlockResults, type Header } from './block.js';
+import { encodeResults, headerHash, signHeader, txsHash, type Block, type BlockResults, type Header } from './block.js';
 import { BlockStore, type StoredTx } from './blockstore.js';
 import { homePaths, type LoadedGenesis, type NodeConfig } from './home.js';
 import { Mempool, type SubmitResult } from './mempool.js';
@@ -187,21 +187,22 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
     const t1 = performance.now();
     const txHashes = entries.map((e) => e.hash);
     const txs = entries.map((e) => e.bytes);
+    const results: BlockResults = { txResults: res.txResults, beginEvents: res.beginEvents, endEvents: res.endEvents };
+    const encoded = encodeResults(results);
     const header: Header = {
       chainId: this.chainId,
       height: BigInt(height),
       time,
       lastBlockHash: this.lastHash,
       txsHash: txsHash(txHashes),
-      resultsHash: resultsHash(res.txResults),
+      resultsHash: encoded.hash,
       appHash: res.appHash,
       validatorsHash: validatorSetHash(this.app.validators()),
       proposer: key.publicKey,
     };
     const hash = headerHash(header);
     const block: Block = { header, signature: signHeader(header, key), txs };
-    const results: BlockResults = { txResults: res.txResults, beginEvents: res.beginEvents, endEvents: res.endEvents };
-    const writes: WriteOp[] = this.blocks.writesFor(block, hash, txHashes, results);
+    const writes: WriteOp[] = this.blocks.writesFor(block, hash, txHashes, results, encoded);
     const t2 = performance.now();
     await this.db.write(this.app.commitOps(writes));
     const t3 = performance.now();

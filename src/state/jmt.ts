@@ -95,8 +95,54 @@ export interface TreeUpdate {
   readonly rootNode: InternalNode | undefined;
   readonly rootHash: Bytes;
   readonly newNodes: NewNode[];
-  /** Keys of the nodes this version replaced (prunable once no retained version needs them). */
-  readonly stale: Bytes[];
+  /**
+   * Keys of the nodes this version replaced (prunable once no retained version needs them),
+   * packed as (u8 length, node key) repeated; see unpackNodeKeys.
+   */
+  readonly stale: Bytes;
+  readonly staleCount: number;
+}
+
+/** Splits a packed list of node keys (TreeUpdate.stale). */
+export function unpackNodeKeys(b: Bytes): Bytes[] {
+  const out: Bytes[] = [];
+  for (let o = 0; o < b.length; ) {
+    const n = b[o++] as number;
+    out.push(b.subarray(o, o + n));
+    o += n;
+  }
+  return out;
+}
+
+/** Growable byte buffer for packed node keys (no object per key). */
+class KeyPacker {
+  buf = new Uint8Array(1 << 14);
+  len = 0;
+  count = 0;
+  add(version: number, rep: Bytes, depth: number, extra = -1): void {
+    const n = extra >= 0 ? depth + 1 : depth;
+    const size = 9 + ((n + 1) >> 1);
+    if (this.len + 1 + size > this.buf.length) {
+      const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + 1 + size));
+      next.set(this.buf.subarray(0, this.len));
+      this.buf = next;
+    }
+    const out = this.buf;
+    let o = this.len;
+    out[o++] = size;
+    putVersion(out, o, version);
+    out[o + 8] = n;
+    const full = depth >> 1;
+    for (let i = 0; i < full; i++) out[o + 9 + i] = rep[i] as number;
+    if (depth & 1) out[o + 9 + full] = (rep[full] as number) & 0xf0;
+    else if (n > depth) out[o + 9 + full] = 0;
+    if (extra >= 0) {
+      const q = o + 9 + full;
+      out[q] = depth & 1 ? (out[q] as number) | extra : extra << 4;
+    }
+    this.len += 1 + size;
+    this.count++;
+  }
 }
 
 // ---- nibbles and node keys ------------------------------------------------------------------
@@ -261,7 +307,10 @@ export function decodeNode(b: Bytes): TreeNode {
  * A subtree result during an update: an existing node left in place, or a node not yet written
  * (with `rep`, a key hash under it, which locates it).
  */
-type Sub = null | { kind: 'ref'; ref: ChildRef } | { kind: 'new'; node: TreeNode; hash: Bytes; rep: Bytes };
+type NewSub = { kind: 'new'; node: TreeNode; hash: Bytes; rep: Bytes };
+/** An existing subtree left as it was. */
+const UNCHANGED = { kind: 'unchanged' } as const;
+type Sub = null | typeof UNCHANGED | NewSub;
 
 type Leaf = { keyHash: Bytes; key: Bytes; value: Bytes };
 
@@ -292,7 +341,7 @@ export function updateTree(
     }
   }
   const newNodes: NewNode[] = [];
-  const stale: Bytes[] = [];
+  const stale = new KeyPacker();
 
   const load = (key: Bytes): TreeNode => {
     const node = reader.getNode(key);
@@ -314,7 +363,8 @@ export function updateTree(
    */
   const assemble = (old: InternalNode | undefined, subs: (Sub | undefined)[], rep: Bytes, depth: number): Sub => {
     const oldKids = old?.kids;
-    const kids = new Array<InternalNode | undefined>(16);
+    // Only nodes with internal children in memory get a kids array (most deep nodes have none).
+    let kids: Array<InternalNode | undefined> | undefined;
     const oldBitmap = old ? bitmapOf(old) : 0;
     let bitmap = 0;
     let count = 0;
@@ -332,12 +382,11 @@ export function updateTree(
     if (count === 1) {
       const s = subs[only];
       if (s && s.kind === 'new' && s.node.type === 'leaf') return s;
-      const ref = s === undefined ? childAt(old as InternalNode, only) : s && s.kind === 'ref' ? s.ref : undefined;
+      const ref = s === undefined ? childAt(old as InternalNode, only) : undefined;
       if (ref && ref.leaf) {
         // An existing leaf moves up to this prefix: rewrite it there, retire the old copy.
-        const oldKey = nodeKeyAt(ref.version, rep, depth, only);
-        const node = load(oldKey) as LeafNode;
-        stale.push(oldKey);
+        const node = load(nodeKeyAt(ref.version, rep, depth, only)) as LeafNode;
+        stale.add(ref.version, rep, depth, only);
         return { kind: 'new', node, hash: ref.hash, rep: node.keyHash };
       }
     }
@@ -371,7 +420,8 @@ export function updateTree(
       const s = subs[i];
       if (s === undefined) {
         if (hadOld) {
-          kids[i] = oldKids?.[i];
+          const kept = oldKids?.[i];
+          if (kept) (kids ??= new Array<InternalNode | undefined>(16))[i] = kept;
           if (runFrom < 0) {
             runFrom = ok;
             runTo = k;
@@ -381,24 +431,19 @@ export function updateTree(
         }
       } else {
         flush(ok);
-        if (s !== null) {
-          let ver: number;
-          let hash: Bytes;
-          let leaf: boolean;
-          if (s.kind === 'ref') {
-            ({ version: ver, hash, leaf } = s.ref);
-          } else {
-            ver = version;
-            hash = s.hash;
-            leaf = s.node.type === 'leaf';
+        if (s !== null && s.kind === 'new') {
+          const ver = version;
+          const hash = s.hash;
+          const leaf = s.node.type === 'leaf';
+          {
             childRep = s.rep;
             newNodes.push({ nodeKey: nodeKeyAt(version, s.rep, depth + 1), node: s.node, encoded: encodeNode(s.node) });
             if (!leaf) {
               // Keep the new child in memory if it replaces one that was, or the budget allows.
-              if (oldKids?.[i] !== undefined) kids[i] = s.node as InternalNode;
+              if (oldKids?.[i] !== undefined) (kids ??= new Array<InternalNode | undefined>(16))[i] = s.node as InternalNode;
               else if (budget.remaining > 0) {
                 budget.remaining--;
-                kids[i] = s.node as InternalNode;
+                (kids ??= new Array<InternalNode | undefined>(16))[i] = s.node as InternalNode;
               }
             }
           }
@@ -413,7 +458,8 @@ export function updateTree(
     flush(ok);
     bytes[lm] = leafmap >> 8;
     bytes[lm + 1] = leafmap & 0xff;
-    return { kind: 'new', node: { type: 'internal', bytes, kids }, hash: sha256(bytes.subarray(0, lm)), rep: childRep };
+    const node: InternalNode = kids ? { type: 'internal', bytes, kids } : { type: 'internal', bytes };
+    return { kind: 'new', node, hash: sha256(bytes.subarray(0, lm)), rep: childRep };
   };
 
   /** A fresh subtree holding exactly `leaves[lo, hi)` (sorted, unique), at `depth`. */
@@ -433,28 +479,29 @@ export function updateTree(
   };
 
   /**
-   * Applies changes[lo, hi) (all sharing the first `depth` nibbles) to the subtree at `ref`
-   * (`mem`: the same node, if it is in memory).
+   * Applies changes[lo, hi) (all sharing the first `depth` nibbles) to the subtree whose root
+   * was written at `ver` (-1: empty slot) and is a leaf or not (`mem`: the same node, if it is
+   * in memory).
    */
-  const upd = (ref: ChildRef | undefined, mem: InternalNode | undefined, depth: number, lo: number, hi: number): Sub => {
+  const upd = (ver: number, leaf: boolean, mem: InternalNode | undefined, depth: number, lo: number, hi: number): Sub => {
     const first = changes[lo] as Change;
     const rep = first.keyHash;
-    if (!ref) {
+    if (ver < 0) {
       const leaves: Leaf[] = [];
       for (let i = lo; i < hi; i++) {
         const c = changes[i] as Change;
         if (c.value !== null) leaves.push(c as Leaf);
       }
-      return build(leaves, 0, leaves.length, depth);
+      const b = build(leaves, 0, leaves.length, depth);
+      return b;
     }
-    if (ref.leaf) {
-      const key = nodeKeyAt(ref.version, rep, depth);
+    if (leaf) {
       if (hi - lo === 1 && first.existed) {
         // The leaf here is this key's own leaf: replace or remove it without reading it.
-        stale.push(key);
+        stale.add(ver, rep, depth);
         return first.value === null ? null : newLeaf(first as Leaf);
       }
-      const existing = load(key) as LeafNode;
+      const existing = load(nodeKeyAt(ver, rep, depth)) as LeafNode;
       const leaves: Leaf[] = [];
       let touched = false;
       let placed = false;
@@ -480,12 +527,15 @@ export function updateTree(
         }
       }
       if (!placed) leaves.push(existing);
-      if (!touched) return { kind: 'ref', ref };
-      stale.push(key);
+      if (!touched) return UNCHANGED;
+      stale.add(ver, rep, depth);
       return build(leaves, 0, leaves.length, depth);
     }
-    const key = nodeKeyAt(ref.version, rep, depth);
-    const node = mem ?? (load(key) as InternalNode);
+    const node = mem ?? (load(nodeKeyAt(ver, rep, depth)) as InternalNode);
+    const bitmap = bitmapOf(node);
+    const count = popcount16(bitmap);
+    const lm = hashesEnd(count);
+    const leafmap = ((node.bytes[lm] as number) << 8) | (node.bytes[lm + 1] as number);
     const subs: (Sub | undefined)[] = new Array(16);
     let changed = false;
     let i = lo;
@@ -493,33 +543,41 @@ export function updateTree(
       const nib = nibble((changes[i] as Change).keyHash, depth);
       let j = i + 1;
       while (j < hi && nibble((changes[j] as Change).keyHash, depth) === nib) j++;
-      const before = childAt(node, nib);
-      const after = upd(before, node.kids?.[nib], depth + 1, i, j);
-      if (after === null ? before !== undefined : after.kind === 'new') {
+      const k = slotIndex(bitmap, nib);
+      const after = k < 0 ? upd(-1, false, undefined, depth + 1, i, j) : upd(getVersion(node.bytes, lm + 2 + 8 * k), (leafmap & (1 << (15 - nib))) !== 0, node.kids?.[nib], depth + 1, i, j);
+      if (after === null ? k >= 0 : after.kind === 'new') {
         changed = true;
         subs[nib] = after;
       }
       i = j;
     }
-    if (!changed) return { kind: 'ref', ref };
-    stale.push(key);
+    if (!changed) return UNCHANGED;
+    stale.add(ver, rep, depth);
     return assemble(node, subs, rep, depth);
   };
 
   let top: Sub;
-  if (changes.length === 0) top = root ? { kind: 'ref', ref: root } : null;
-  else top = upd(root ?? undefined, rootNode, 0, 0, changes.length);
+  if (changes.length === 0 || (!root && changes.every((c) => c.value === null))) top = UNCHANGED;
+  else top = upd(root ? root.version : -1, root ? root.leaf : false, rootNode, 0, 0, changes.length);
   let newRoot: ChildRef | null = null;
   let newRootNode: InternalNode | undefined;
-  if (top?.kind === 'ref') {
-    newRoot = top.ref;
+  if (top === UNCHANGED) {
+    newRoot = root;
     newRootNode = rootNode;
   } else if (top?.kind === 'new') {
     newNodes.push({ nodeKey: nodeKeyAt(version, top.rep, 0), node: top.node, encoded: encodeNode(top.node) });
     newRoot = { hash: top.hash, version, leaf: top.node.type === 'leaf' };
     if (top.node.type === 'internal') newRootNode = top.node;
   }
-  return { version, root: newRoot, rootNode: newRootNode, rootHash: newRoot ? newRoot.hash : EMPTY_ROOT, newNodes, stale };
+  return {
+    version,
+    root: newRoot,
+    rootNode: newRootNode,
+    rootHash: newRoot ? newRoot.hash : EMPTY_ROOT,
+    newNodes,
+    stale: stale.buf.subarray(0, stale.len),
+    staleCount: stale.count,
+  };
 }
 
 // ---- reads and proofs -----------------------------------------------------------------------

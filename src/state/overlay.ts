@@ -10,15 +10,29 @@
 import { fromKeyString, toKeyString, type Bytes } from '../core/bytes.js';
 import { InvariantError } from '../core/errors.js';
 
+/**
+ * A state key: bytes, or the same bytes as a latin1 string (one char per byte, see
+ * toKeyString). Hot paths build string keys directly and skip a buffer per access.
+ */
+export type Key = Bytes | string;
+
+export function keyString(key: Key): string {
+  return typeof key === 'string' ? key : toKeyString(key);
+}
+
+export function keyBytes(key: Key): Bytes {
+  return typeof key === 'string' ? fromKeyString(key) : key;
+}
+
 export interface KVReader {
-  get(key: Bytes): Bytes | undefined;
+  get(key: Key): Bytes | undefined;
   /** Entries with start <= key < end (end undefined: to the end), in key order. */
   iterate(start: Bytes, end: Bytes | undefined): IterableIterator<[Bytes, Bytes]>;
 }
 
 export interface KVStore extends KVReader {
-  set(key: Bytes, value: Bytes): void;
-  delete(key: Bytes): void;
+  set(key: Key, value: Bytes): void;
+  delete(key: Key): void;
 }
 
 const ABSENT = Symbol('absent');
@@ -27,8 +41,13 @@ export class Overlay implements KVStore {
   /** key string → value, or null for a deletion. */
   private readonly writes = new Map<string, Bytes | null>();
   private readonly reads: Map<string, Bytes | null> | undefined;
-  /** Flattened (key, previous write or ABSENT) pairs, while a checkpoint is open. */
+  /**
+   * Flattened (key, previous write or ABSENT) pairs, while a checkpoint is open. The array is
+   * reused (`jlen` is its logical length): most txs write a handful of keys, and regrowing an
+   * emptied array for each one is measurable.
+   */
   private readonly journal: Array<string | Bytes | null | typeof ABSENT> = [];
+  private jlen = 0;
   private depth = 0;
 
   constructor(
@@ -52,8 +71,8 @@ export class Overlay implements KVStore {
     return r === undefined ? undefined : r !== null;
   }
 
-  get(key: Bytes): Bytes | undefined {
-    const ks = toKeyString(key);
+  get(key: Key): Bytes | undefined {
+    const ks = keyString(key);
     const w = this.writes.get(ks);
     if (w !== undefined) return w === null ? undefined : w;
     if (!this.reads) return this.parent.get(key);
@@ -64,18 +83,19 @@ export class Overlay implements KVStore {
     return v;
   }
 
-  set(key: Bytes, value: Bytes): void {
-    this.put(toKeyString(key), value);
+  set(key: Key, value: Bytes): void {
+    this.put(keyString(key), value);
   }
 
-  delete(key: Bytes): void {
-    this.put(toKeyString(key), null);
+  delete(key: Key): void {
+    this.put(keyString(key), null);
   }
 
   private put(ks: string, value: Bytes | null): void {
     if (this.depth > 0) {
       const prev = this.writes.get(ks);
-      this.journal.push(ks, prev === undefined ? ABSENT : prev);
+      this.journal[this.jlen++] = ks;
+      this.journal[this.jlen++] = prev === undefined ? ABSENT : prev;
     }
     this.writes.set(ks, value);
   }
@@ -83,15 +103,15 @@ export class Overlay implements KVStore {
   /** Opens a checkpoint; every write after it can be undone with revert. */
   checkpoint(): number {
     this.depth++;
-    return this.journal.length;
+    return this.jlen;
   }
 
   /** Undoes the writes made since checkpoint `cp` and closes it. */
   revert(cp: number): void {
     if (this.depth === 0) throw new InvariantError('revert without a checkpoint');
-    while (this.journal.length > cp) {
-      const prev = this.journal.pop() as Bytes | null | typeof ABSENT;
-      const ks = this.journal.pop() as string;
+    while (this.jlen > cp) {
+      const prev = this.journal[--this.jlen] as Bytes | null | typeof ABSENT;
+      const ks = this.journal[--this.jlen] as string;
       if (prev === ABSENT) this.writes.delete(ks);
       else this.writes.set(ks, prev);
     }
@@ -100,13 +120,17 @@ export class Overlay implements KVStore {
 
   /** Keeps the writes made since checkpoint `cp` and closes it. */
   release(cp: number): void {
-    if (this.depth === 0 || cp > this.journal.length) throw new InvariantError('release without a checkpoint');
+    if (this.depth === 0 || cp > this.jlen) throw new InvariantError('release without a checkpoint');
     this.close();
   }
 
   private close(): void {
     this.depth--;
-    if (this.depth === 0) this.journal.length = 0;
+    if (this.depth === 0) {
+      // Drop references so journaled values can be collected (the slots stay allocated).
+      this.journal.fill(undefined as never, 0, this.jlen);
+      this.jlen = 0;
+    }
   }
 
   *iterate(start: Bytes, end: Bytes | undefined): IterableIterator<[Bytes, Bytes]> {

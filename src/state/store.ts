@@ -19,8 +19,8 @@ import { bytes, decode, encode, list, option, struct } from '../core/codec.js';
 import { InvariantError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import { fromBuffer, toBuffer, type Database, type Table, type WriteOp } from './db.js';
-import { EMPTY_ROOT, childAt, decodeNode, getValue, nodeKey, prove, updateTree, type Change, type ChildRef, type InternalNode, type MemoryBudget, type NodeReader, type ProvenValue, type TreeNode, type TreeUpdate } from './jmt.js';
-import type { KVReader } from './overlay.js';
+import { EMPTY_ROOT, childAt, unpackNodeKeys, decodeNode, getValue, nodeKey, prove, updateTree, type Change, type ChildRef, type InternalNode, type MemoryBudget, type NodeReader, type ProvenValue, type TreeNode, type TreeUpdate } from './jmt.js';
+import { keyString, type Key, type KVReader } from './overlay.js';
 import { MAX_VALUE_BYTES } from './proof.js';
 
 const META_VERSION = new TextEncoder().encode('state/version');
@@ -178,10 +178,11 @@ export class StateStore implements NodeReader, KVReader {
   }
 
   /** The latest committed value of `key`. */
-  get(key: Bytes): Bytes | undefined {
-    const r = this.recent.get(toKeyString(key));
+  get(key: Key): Bytes | undefined {
+    const ks = keyString(key);
+    const r = this.recent.get(ks);
     if (r !== undefined) return r === null ? undefined : r;
-    const b = this.values.get(toBuffer(key));
+    const b = this.values.get(typeof key === 'string' ? Buffer.from(key, 'latin1') : toBuffer(key));
     return b ? fromBuffer(b) : undefined;
   }
 
@@ -269,12 +270,12 @@ export class StateStore implements NodeReader, KVReader {
     const t0 = performance.now();
     const update = updateTree(this, this._root, version, sorted, this.rootNode, this.budget);
     if (process.env.GW_DEBUG_DB) {
-      console.error(`tree v${version}: changes=${sorted.length} new=${update.newNodes.length} stale=${update.stale.length} misses=${this.misses - m0} ms=${(performance.now() - t0).toFixed(0)}`);
+      console.error(`tree v${version}: changes=${sorted.length} new=${update.newNodes.length} stale=${update.staleCount} misses=${this.misses - m0} ms=${(performance.now() - t0).toFixed(0)}`);
     }
     const ops: WriteOp[] = [];
     for (const n of update.newNodes) ops.push({ table: this.nodes, key: n.nodeKey, value: n.encoded });
     ops.push({ table: this.roots, key: u64be(version), value: encodeRoot(update.root) });
-    if (update.stale.length > 0) ops.push({ table: this.stale, key: u64be(version), value: packKeys(update.stale) });
+    if (update.staleCount > 0) ops.push({ table: this.stale, key: u64be(version), value: update.stale });
     ops.push({ table: this.meta, key: META_VERSION, value: u64be(version) });
     const flush = version === 0 || this.recent.size + changes.size >= this.flushEvery;
     if (flush) {
@@ -320,7 +321,7 @@ export class StateStore implements NodeReader, KVReader {
     const ops: WriteOp[] = [];
     let removed = 0;
     for (const { key, value } of this.stale.getRange({ end: toBuffer(u64be(keepFrom + 1)) })) {
-      for (const nk of unpackKeys(fromBuffer(value))) {
+      for (const nk of unpackNodeKeys(fromBuffer(value))) {
         ops.push({ table: this.nodes, key: nk, value: undefined });
         removed++;
       }
@@ -341,25 +342,3 @@ export class StateStore implements NodeReader, KVReader {
   }
 }
 
-function packKeys(keys: Bytes[]): Bytes {
-  let n = 0;
-  for (const k of keys) n += 1 + k.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const k of keys) {
-    out[o++] = k.length;
-    out.set(k, o);
-    o += k.length;
-  }
-  return out;
-}
-
-function unpackKeys(b: Bytes): Bytes[] {
-  const out: Bytes[] = [];
-  for (let o = 0; o < b.length; ) {
-    const n = b[o++] as number;
-    out.push(b.subarray(o, o + n));
-    o += n;
-  }
-  return out;
-}

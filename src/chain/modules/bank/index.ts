@@ -45,10 +45,21 @@ export function bankModule(deps: { validators: ValidatorLookup }): Module<BankGe
     params: bankParams,
     indexedAttributes: ['bank.transfer.sender', 'bank.transfer.recipient'],
     msgs: [
-      msg('bank/send', sendMsgCodec, (ctx, m) => {
-        if (!getParams(ctx.store, 'bank', bankParams).sendEnabled) throw BankErrors.SEND_DISABLED();
-        transfer(ctx, ctx.sender as Bytes, m.to, m.amount);
-      }),
+      msg(
+        'bank/send',
+        sendMsgCodec,
+        (ctx, m) => {
+          if (!getParams(ctx.store, 'bank', bankParams).sendEnabled) throw BankErrors.SEND_DISABLED();
+          transfer(ctx, ctx.sender as Bytes, m.to, m.amount);
+        },
+        // Admission debits the sender (so its next txs see what is left) but does not credit the
+        // recipient: funds in flight are spendable once their block is committed.
+        (ctx, m) => {
+          if (!getParams(ctx.store, 'bank', bankParams).sendEnabled) throw BankErrors.SEND_DISABLED();
+          if (m.amount <= 0n) throw BankErrors.INVALID_AMOUNT();
+          subBalance(ctx.store, ctx.sender as Bytes, m.amount);
+        },
+      ),
     ],
     genesis: {
       parse(json, path) {

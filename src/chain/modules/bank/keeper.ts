@@ -8,7 +8,7 @@ import { U128_MAX, decode, encode, struct, u128, u64, type Infer } from '../../.
 import { encodeAddress } from '../../../core/keys.js';
 import type { KVReader, KVStore } from '../../../state/overlay.js';
 import type { Context } from '../../context.js';
-import { BANK_SUPPLY_KEY, bankAccountKey } from '../../keys.js';
+import { BANK_SUPPLY_KEY, bankAccountKeyS } from '../../keys.js';
 import { BankErrors } from './errors.js';
 
 export const accountCodec = struct('Account', { sequence: u64, balance: u128 });
@@ -17,13 +17,13 @@ export type Account = Infer<typeof accountCodec>;
 const EMPTY: Account = Object.freeze({ sequence: 0n, balance: 0n });
 
 export function getAccount(store: KVReader, address: Bytes): Account {
-  const b = store.get(bankAccountKey(address));
+  const b = store.get(bankAccountKeyS(address));
   return b ? decode(accountCodec, b) : EMPTY;
 }
 
 /** Writes an account; an account with nothing in it (never used, no balance) is not stored. */
 export function setAccount(store: KVStore, address: Bytes, a: Account): void {
-  const key = bankAccountKey(address);
+  const key = bankAccountKeyS(address);
   if (a.sequence === 0n && a.balance === 0n) store.delete(key);
   else store.set(key, encode(accountCodec, a, 24));
 }
