@@ -63,7 +63,7 @@ export type InternalErrorHook = (e: unknown, where: string) => void;
 const OK_CODESPACE = '';
 const ZERO_KEY = new Uint8Array(32);
 /** Entries of the check state's read cache carried from block to block, at most. */
-const READ_CACHE_LIMIT = 300_000;
+const READ_CACHE_LIMIT = 100_000;
 
 function resultOf(e: unknown, events: Event[], onInternal: InternalErrorHook | undefined, where: string): TxResult {
   if (e instanceof ChainError) return { code: e.abciCode, codespace: e.codespace, error: e.kind, log: e.message, events };

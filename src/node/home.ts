@@ -54,7 +54,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   blockIntervalMs: 1000,
   mempool: { maxTxs: 100_000, maxBytes: 128 << 20 },
   pruning: { keepRecent: 0 },
-  cache: { treeNodes: 150000 },
+  cache: { treeNodes: 150_000 },
   log: { level: 'info', json: false },
 };
 

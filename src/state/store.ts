@@ -121,7 +121,7 @@ export class StateStore implements NodeReader, KVReader {
     this.meta = db.table('state.meta');
     this.cache = new GenerationalCache(100_000);
     this.budget = { remaining: opts.nodeCacheSize ?? 400_000 };
-    this.flushEvery = opts.flushEvery ?? 250_000;
+    this.flushEvery = opts.flushEvery ?? 100_000;
     const v = this.meta.get(toBuffer(META_VERSION));
     this._version = v ? Number(readU64be(fromBuffer(v))) : -1;
     const f = this.meta.get(toBuffer(META_FLUSHED));
