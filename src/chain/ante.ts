@@ -13,8 +13,8 @@ import type { DecodedTx } from './tx.js';
 
 export function ante(ctx: Context, d: DecodedTx, auth: AuthParams, signatureChecked: boolean): void {
   const b = d.tx.body;
-  if (b.chainId !== ctx.block.chainId) {
-    throw TxErrors.WRONG_CHAIN_ID(`tx is for chain "${b.chainId}" but this chain is "${ctx.block.chainId}"`);
+  if (b.chainId !== ctx.chainId) {
+    throw TxErrors.WRONG_CHAIN_ID(`tx is for chain "${b.chainId}" but this chain is "${ctx.chainId}"`);
   }
   if (b.msgs.length === 0) throw TxErrors.NO_MSGS();
   if (b.msgs.length > auth.maxMsgs) throw TxErrors.TOO_MANY_MSGS(`tx has ${b.msgs.length} messages, the limit is ${auth.maxMsgs}`);
@@ -39,6 +39,8 @@ export function ante(ctx: Context, d: DecodedTx, auth: AuthParams, signatureChec
     throw TxErrors.INSUFFICIENT_FEE_FUNDS(`${encodeAddress(d.signerAddress)} has ${acct.balance}ugw, the fee is ${b.fee}ugw`);
   }
   setAccount(ctx.store, d.signerAddress, { sequence: acct.sequence + 1n, balance: acct.balance - b.fee });
-  if (b.fee > 0n) addBalance(ctx.store, FEE_COLLECTOR, b.fee);
+  // Admission does not credit the collector: no admission decision depends on its balance, and
+  // leaving it out keeps pending txs independent of each other (see Mempool.update).
+  if (b.fee > 0n && !ctx.checkOnly) addBalance(ctx.store, FEE_COLLECTOR, b.fee);
   ctx.emit('tx', () => ({ signer: encodeAddress(d.signerAddress), sequence: b.sequence, fee: b.fee }));
 }

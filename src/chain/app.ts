@@ -11,7 +11,7 @@
  * Everything here is synchronous and depends only on state and the block: no clock, no
  * randomness, no I/O besides the store.
  */
-import type { Bytes } from '../core/bytes.js';
+import { equals, type Bytes } from '../core/bytes.js';
 import { decode, encode, string } from '../core/codec.js';
 import { ChainError, CodecError, InvariantError } from '../core/errors.js';
 import type { WriteOp } from '../state/db.js';
@@ -54,8 +54,18 @@ export interface BlockResult {
   readonly appHash: Bytes;
 }
 
+/** What an admitted tx touched in the check state (see Mempool.update). */
+export interface CheckTrace {
+  /** Each key the tx read from outside itself, with the value it saw (null: absent). */
+  readonly reads: ReadonlyMap<string, Bytes | null>;
+  readonly writes: ReadonlyMap<string, Bytes | null>;
+  /** The result depended on the block's height, time or proposer. */
+  readonly usedBlock: boolean;
+}
+
 export interface CheckResult extends TxResult {
   readonly tx?: DecodedTx;
+  readonly trace?: CheckTrace;
 }
 
 export type InternalErrorHook = (e: unknown, where: string) => void;
@@ -157,7 +167,7 @@ export class App implements MsgRegistry {
    * success the tx's effects stay in the check state, so the next tx from the same account
    * must carry the next sequence and can only spend what is left.
    */
-  checkTx(tx: BlockTx): CheckResult {
+  checkTx(tx: BlockTx, opts: { trace?: boolean } = {}): CheckResult {
     const info: BlockInfo = { chainId: this.chainId, height: BigInt(this.height + 1), time: this.lastBlockTime, proposer: ZERO_KEY };
     const state = this.checkState;
     let decoded: DecodedTx | undefined;
@@ -167,21 +177,48 @@ export class App implements MsgRegistry {
       return resultOf(e, [], this.onInternalError, 'checkTx');
     }
     const cp = state.checkpoint();
+    if (opts.trace) state.beginTrace();
     try {
-      const ctx = new Context(info, state, undefined, false);
+      const ctx = new Context(info, state, undefined, true);
       ante(ctx, decoded, getParams(state, 'auth', authParams), tx.signatureChecked === true);
-      const msgCtx = new Context(info, state, decoded.signerAddress, false);
+      const msgCtx = new Context(info, state, decoded.signerAddress, true);
       for (const m of decoded.msgs) {
         const h = this.handlers.get(m.type) as MsgHandler<unknown>;
         if (h.admit) h.admit(msgCtx, m.value);
         else h.handle(msgCtx, m.value);
       }
       state.release(cp);
-      return { code: 0, codespace: OK_CODESPACE, error: '', log: '', events: ctx.events, tx: decoded };
+      const t = opts.trace ? state.endTrace() : undefined;
+      return {
+        code: 0,
+        codespace: OK_CODESPACE,
+        error: '',
+        log: '',
+        events: [],
+        tx: decoded,
+        ...(t ? { trace: { reads: t.reads, writes: t.writes, usedBlock: ctx.usedBlock || msgCtx.usedBlock } } : {}),
+      };
     } catch (e) {
+      if (opts.trace) state.endTrace();
       state.revert(cp);
       return { ...resultOf(e, [], this.onInternalError, 'checkTx'), tx: decoded };
     }
+  }
+
+  /**
+   * If every value an admitted tx read is still what it is in the check state now (and it did
+   * not depend on the block), its admission stands: apply its recorded writes and return true.
+   * Admission is a function of the values read, so this is exact, not a heuristic.
+   */
+  replayCheck(trace: CheckTrace): boolean {
+    if (trace.usedBlock) return false;
+    for (const [k, v] of trace.reads) {
+      const now = this.checkState.get(k) ?? null;
+      if (now === v) continue;
+      if (now === null || v === null || !equals(now, v)) return false;
+    }
+    this.checkState.replay(trace.writes);
+    return true;
   }
 
   /** Drops the check state's pending effects (after a commit, before re-checking the mempool). */
@@ -261,7 +298,7 @@ export class App implements MsgRegistry {
    * and the check state starts over from it. Synchronous on purpose: together with the
    * mempool's re-check right after, no admission ever sees a half-switched view.
    */
-  committed(): void {
+  committed(): ReadonlyMap<string, Bytes | null> {
     if (!this.pending) throw new InvariantError('committed without a finalized block');
     const { prepared, info } = this.pending;
     this.store.committed(prepared);
@@ -275,6 +312,7 @@ export class App implements MsgRegistry {
       for (const [k, v] of prepared.changes) reads.set(k, v);
     } else reads = new Map();
     this.checkState = new Overlay(this.store, { reads });
+    return prepared.changes;
   }
 
   /** Writes and marks committed in one call (for callers with no block store of their own). */

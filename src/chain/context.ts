@@ -17,18 +17,34 @@ export interface BlockInfo {
 
 export class Context {
   readonly events: Event[] = [];
+  /** Whether the height, time or proposer were read (admission results then expire with the block). */
+  usedBlock = false;
 
   constructor(
-    readonly block: BlockInfo,
+    private readonly info: BlockInfo,
     readonly store: KVStore,
     /** The tx signer's address, while a tx runs. */
     readonly sender: Bytes | undefined = undefined,
-    /** False when the events would be thrown away (CheckTx): attributes are then not even formatted. */
-    readonly recordEvents = true,
+    /**
+     * Admission (CheckTx): only what decides whether later txs are admissible is recorded (no
+     * events, no credits to third parties such as the fee collector).
+     */
+    readonly checkOnly = false,
   ) {}
 
-  /** Records an event; `attrs` runs only when events are kept. */
+  /** The block this runs in (reading it marks the result as block-dependent). */
+  get block(): BlockInfo {
+    this.usedBlock = true;
+    return this.info;
+  }
+
+  /** The chain id (constant: reading it does not make a result block-dependent). */
+  get chainId(): string {
+    return this.info.chainId;
+  }
+
+  /** Records an event; `attrs` runs only when events are kept (not in CheckTx). */
   emit(type: string, attrs: () => Record<string, string | bigint | number>): void {
-    if (this.recordEvents) this.events.push(event(type, attrs()));
+    if (!this.checkOnly) this.events.push(event(type, attrs()));
   }
 }

@@ -9,11 +9,14 @@
  * for an earlier one), so txs from one account can be sent back to back.
  *
  * Txs leave in arrival order (FIFO). After each block the check state is rebuilt from the new
- * committed state and the remaining txs are re-checked (without re-verifying signatures).
+ * committed state. A remaining tx that would read the same values as when it was admitted is
+ * still admissible: its recorded writes are replayed; only the others are re-checked
+ * (signatures are never verified twice). Admission never credits third parties (fees,
+ * recipients), so pending txs rarely depend on each other.
  */
 import { toHex, type Bytes } from '../core/bytes.js';
 import { ChainError } from '../core/errors.js';
-import type { App, TxResult } from '../chain/app.js';
+import type { App, CheckTrace, TxResult } from '../chain/app.js';
 import { MempoolErrors, TxErrors } from '../chain/errors.js';
 import { ABSOLUTE_MAX_TX_BYTES, type DecodedTx } from '../chain/tx.js';
 import type { SignatureVerifier } from './sigpool.js';
@@ -23,6 +26,8 @@ export interface MempoolEntry {
   readonly key: string;
   readonly bytes: Bytes;
   readonly decoded: DecodedTx;
+  /** What its admission read and wrote in the check state. */
+  trace: CheckTrace | undefined;
 }
 
 export interface SubmitResult {
@@ -131,7 +136,7 @@ export class Mempool {
     if (this.entries.size >= this.limits.maxTxs || this.bytes + d.bytes.length > this.limits.maxBytes) {
       return failure(key, MempoolErrors.FULL(`mempool is full (${this.entries.size} txs, ${this.bytes} bytes); retry after the next block`));
     }
-    const r = this.app.checkTx({ bytes: d.bytes, decoded: d, signatureChecked: true });
+    const r = this.app.checkTx({ bytes: d.bytes, decoded: d, signatureChecked: true }, { trace: true });
     if (r.code !== 0) {
       // A reused sequence is most often a resubmitted tx: say so when it is in a block already.
       if (TxErrors.SEQUENCE_REUSED.is(asError(r)) && this.isCommitted(d.hash)) {
@@ -139,7 +144,7 @@ export class Mempool {
       }
       return fromResult(key, r);
     }
-    this.entries.set(key, { hash: d.hash, key, bytes: d.bytes, decoded: d });
+    this.entries.set(key, { hash: d.hash, key, bytes: d.bytes, decoded: d, trace: r.trace });
     this.bytes += d.bytes.length;
     return fromResult(key, r);
   }
@@ -157,22 +162,30 @@ export class Mempool {
   }
 
   /**
-   * After a block is committed (and app.committed() started a fresh check state): drop its txs
-   * and re-check what is left against the new state (evicting txs that no longer apply).
+   * After a block is committed (app.committed() started a fresh check state from it): drop its
+   * txs, then rebuild the check state from what is left, in order. A tx whose admission read
+   * the same values it would read now is still admissible as it was: its recorded writes are
+   * replayed. The others are re-checked (never their signatures) and evicted if they no longer
+   * apply.
    */
-  update(committed: readonly MempoolEntry[]): { evicted: number } {
+  update(committed: readonly MempoolEntry[]): { evicted: number; rechecked: number } {
     for (const e of committed) {
       if (this.entries.delete(e.key)) this.bytes -= e.bytes.length;
     }
     let evicted = 0;
+    let rechecked = 0;
     for (const e of [...this.entries.values()]) {
-      const r = this.app.checkTx({ bytes: e.bytes, decoded: e.decoded, signatureChecked: true });
+      if (e.trace && this.app.replayCheck(e.trace)) continue;
+      rechecked++;
+      const r = this.app.checkTx({ bytes: e.bytes, decoded: e.decoded, signatureChecked: true }, { trace: true });
       if (r.code !== 0) {
         this.entries.delete(e.key);
         this.bytes -= e.bytes.length;
         evicted++;
+        continue;
       }
+      e.trace = r.trace;
     }
-    return { evicted };
+    return { evicted, rechecked };
   }
 }

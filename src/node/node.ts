@@ -210,8 +210,8 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
     this.app.committed();
     this.lastHash = hash;
     this.lastTime = time;
-    const { evicted } = this.mempool.update(entries);
-    if (process.env.GW_DEBUG_DB) console.error(`block ${height}: txs=${txs.length} finalize=${(t1 - t0).toFixed(0)} header+writes=${(t2 - t1).toFixed(0)} commit=${(t3 - t2).toFixed(0)} update=${(performance.now() - t3).toFixed(0)} mempool=${this.mempool.size}`);
+    const { evicted, rechecked } = this.mempool.update(entries);
+    if (process.env.GW_DEBUG_DB) console.error(`block ${height}: txs=${txs.length} finalize=${(t1 - t0).toFixed(0)} header+writes=${(t2 - t1).toFixed(0)} commit=${(t3 - t2).toFixed(0)} update=${(performance.now() - t3).toFixed(0)} rechecked=${rechecked} mempool=${this.mempool.size}`);
     const committed: CommittedBlock = { height, hash, block, txHashes, results };
     this.log.debug('committed block', { height, txs: txs.length, evicted, appHash: toHex(res.appHash).slice(0, 16) });
     if (txs.length > 0) this.log.info('committed block', { height, txs: txs.length });

@@ -49,6 +49,8 @@ export class Overlay implements KVStore {
   private readonly journal: Array<string | Bytes | null | typeof ABSENT> = [];
   private jlen = 0;
   private depth = 0;
+  /** While tracing: the value each key had when first read (if not written before), and the last value written per key. */
+  private trace: { reads: Map<string, Bytes | null>; writes: Map<string, Bytes | null> } | undefined;
 
   constructor(
     private readonly parent: KVReader,
@@ -73,6 +75,13 @@ export class Overlay implements KVStore {
 
   get(key: Key): Bytes | undefined {
     const ks = keyString(key);
+    const v = this.lookup(ks, key);
+    const t = this.trace;
+    if (t && !t.reads.has(ks) && !t.writes.has(ks)) t.reads.set(ks, v ?? null);
+    return v;
+  }
+
+  private lookup(ks: string, key: Key): Bytes | undefined {
     const w = this.writes.get(ks);
     if (w !== undefined) return w === null ? undefined : w;
     if (!this.reads) return this.parent.get(key);
@@ -92,12 +101,32 @@ export class Overlay implements KVStore {
   }
 
   private put(ks: string, value: Bytes | null): void {
+    this.trace?.writes.set(ks, value);
     if (this.depth > 0) {
       const prev = this.writes.get(ks);
       this.journal[this.jlen++] = ks;
       this.journal[this.jlen++] = prev === undefined ? ABSENT : prev;
     }
     this.writes.set(ks, value);
+  }
+
+  /**
+   * Starts recording the keys read and the values written (what one tx touched); endTrace
+   * returns them. Used by the mempool to tell which pending txs a block invalidates.
+   */
+  beginTrace(): void {
+    this.trace = { reads: new Map(), writes: new Map() };
+  }
+
+  endTrace(): { reads: Map<string, Bytes | null>; writes: Map<string, Bytes | null> } {
+    const t = this.trace ?? { reads: new Map<string, Bytes | null>(), writes: new Map<string, Bytes | null>() };
+    this.trace = undefined;
+    return t;
+  }
+
+  /** Writes `ks` → value directly (replaying a traced tx whose inputs did not change). */
+  replay(writes: ReadonlyMap<string, Bytes | null>): void {
+    for (const [ks, v] of writes) this.put(ks, v);
   }
 
   /** Opens a checkpoint; every write after it can be undone with revert. */
