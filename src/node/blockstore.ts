@@ -7,7 +7,9 @@
  * | blocks          | height u64                                 | Block (header, signature, txs)         |
  * | results         | height u64                                 | BlockResults                           |
  * | blocks.byhash   | block hash (32)                            | height u64                             |
- * | txs.byhash      | tx hash (32)                               | TxLocation (height, index, offsets)    |
+ * | txs.byhash      | tx hash (32)                               | height u64, index u32, tx offset u32,  |
+ * |                 |                                            | tx length u32, result offset u32,      |
+ * |                 |                                            | result length u32                      |
  * | events          | "type.key=value" 0x00 height u64 index u32 | tx hash (32)                           |
  *
  * A tx location stores the byte offsets of the tx inside its block and of its result inside
@@ -53,16 +55,16 @@ export interface TxRef {
   readonly hash: Bytes;
 }
 
-function encodeLocation(l: TxLocation): Bytes {
-  const out = new Uint8Array(28);
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(0, BigInt(l.height));
-  dv.setUint32(8, l.index);
-  dv.setUint32(12, l.txOffset);
-  dv.setUint32(16, l.txLength);
-  dv.setUint32(20, l.resultOffset);
-  dv.setUint32(24, l.resultLength);
-  return out;
+function putU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
+  b[o + 3] = v & 0xff;
+}
+
+function putU64(b: Uint8Array, o: number, v: number): void {
+  putU32(b, o, Math.floor(v / 0x1_0000_0000));
+  putU32(b, o + 4, v >>> 0);
 }
 
 function decodeLocation(b: Bytes): TxLocation {
@@ -88,11 +90,21 @@ export class BlockStore {
   private readonly txByHash: Table;
   private readonly events: Table;
 
+  /** Indexed attribute keys by event type. */
+  private readonly indexedByType = new Map<string, Set<string>>();
+
   constructor(
     db: Database,
     /** Event attributes to index, as "type.key". */
-    private readonly indexed: ReadonlySet<string>,
+    indexed: ReadonlySet<string>,
   ) {
+    for (const name of indexed) {
+      const dot = name.lastIndexOf('.');
+      const type = name.slice(0, dot);
+      const set = this.indexedByType.get(type) ?? new Set<string>();
+      set.add(name.slice(dot + 1));
+      this.indexedByType.set(type, set);
+    }
     this.blocks = db.table('blocks');
     this.resultsT = db.table('results');
     this.blockByHash = db.table('blocks.byhash');
@@ -126,29 +138,33 @@ export class BlockStore {
     ops.push({ table: this.resultsT, key: hkey, value: encoded.blob });
     ops.push({ table: this.blockByHash, key: blockHash, value: hkey });
 
+    const h = Number(height);
     for (let i = 0; i < block.txs.length; i++) {
-      const loc: TxLocation = {
-        height: Number(height),
-        index: i,
-        txOffset: txOffsets[i] as number,
-        txLength: (block.txs[i] as Bytes).length,
-        resultOffset: resultOffsets[2 * i] as number,
-        resultLength: resultOffsets[2 * i + 1] as number,
-      };
-      ops.push({ table: this.txByHash, key: txHashes[i] as Bytes, value: encodeLocation(loc) });
-      const suffix = new Uint8Array(12);
-      const dv = new DataView(suffix.buffer);
-      dv.setBigUint64(0, height);
-      dv.setUint32(8, i);
-      const seen = new Set<string>();
+      const loc = new Uint8Array(28);
+      putU64(loc, 0, h);
+      putU32(loc, 8, i);
+      putU32(loc, 12, txOffsets[i] as number);
+      putU32(loc, 16, (block.txs[i] as Bytes).length);
+      putU32(loc, 20, resultOffsets[2 * i] as number);
+      putU32(loc, 24, resultOffsets[2 * i + 1] as number);
+      ops.push({ table: this.txByHash, key: txHashes[i] as Bytes, value: loc });
+      let seen: string[] | undefined;
       for (const e of (results.txResults[i] as { events: Event[] }).events) {
+        const keys = this.indexedByType.get(e.type);
+        if (!keys) continue;
         for (const a of e.attributes) {
-          const name = `${e.type}.${a.key}`;
-          if (!this.indexed.has(name)) continue;
-          const k = `${name}=${a.value}`;
-          if (seen.has(k)) continue;
-          seen.add(k);
-          ops.push({ table: this.events, key: concat(eventIndexPrefix(k), suffix), value: txHashes[i] as Bytes });
+          if (!keys.has(a.key)) continue;
+          const k = `${e.type}.${a.key}=${a.value}`;
+          if (seen?.includes(k)) continue;
+          (seen ??= []).push(k);
+          // key: "type.key=value" 0x00 height u64 index u32
+          const n = Buffer.byteLength(k, 'utf8');
+          const key = Buffer.allocUnsafe(n + 13);
+          key.write(k, 0, 'utf8');
+          key[n] = 0;
+          putU64(key, n + 1, h);
+          putU32(key, n + 9, i);
+          ops.push({ table: this.events, key, value: txHashes[i] as Bytes });
         }
       }
     }
