@@ -55,18 +55,22 @@ function toWords20(data: Uint8Array, out: number[]): void {
   }
 }
 
+// Scratch for encode20 (synchronous, so one set serves every call).
+const WORDS: number[] = new Array<number>(32).fill(0);
+const CODES: number[] = new Array<number>(38).fill(0);
+
 /** Encodes a 20-byte payload with a lower-case prefix. */
 export function encode20(hrp: string, data: Uint8Array): string {
-  const words: number[] = new Array(32);
+  const words = WORDS;
   toWords20(data, words);
   let chk = stateOf(hrp);
   for (let i = 0; i < 32; i++) chk = step(chk) ^ (words[i] as number);
   for (let i = 0; i < 6; i++) chk = step(chk);
   chk ^= 1;
-  const codes: number[] = new Array(38);
+  const codes = CODES;
   for (let i = 0; i < 32; i++) codes[i] = CHAR_CODES[words[i] as number] as number;
   for (let i = 0; i < 6; i++) codes[32 + i] = CHAR_CODES[(chk >>> (5 * (5 - i))) & 31] as number;
-  return `${hrp}1${String.fromCharCode(...codes)}`;
+  return hrp + '1' + String.fromCharCode.apply(null, codes);
 }
 
 /**

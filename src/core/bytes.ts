@@ -47,6 +47,16 @@ export function fromBase64(s: string, what = 'base64 string'): Bytes {
   return new Uint8Array(Buffer.from(s, 'base64'));
 }
 
+/**
+ * A private copy of `b` (from Node's shared allocation pool for small sizes: far cheaper than a
+ * fresh ArrayBuffer per copy).
+ */
+export function copyBytes(b: Bytes): Bytes {
+  const out = Buffer.allocUnsafe(b.length);
+  out.set(b);
+  return out;
+}
+
 export function concat(...parts: Bytes[]): Bytes {
   let n = 0;
   for (const p of parts) n += p.length;
@@ -59,14 +69,23 @@ export function concat(...parts: Bytes[]): Bytes {
   return out;
 }
 
+// Node's Buffer methods work on any Uint8Array when called directly (no wrapper object).
+const bufEquals = Buffer.prototype.equals as (this: Uint8Array, other: Uint8Array) => boolean;
+const bufCompare = Buffer.prototype.compare as (this: Uint8Array, other: Uint8Array) => number;
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+
 export function equals(a: Bytes, b: Bytes): boolean {
   if (a.length !== b.length) return false;
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+  if (a.length <= 48) {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  return bufEquals.call(a, b);
 }
 
 /** Lexicographic byte order (the order of keys in the store). */
 export function compare(a: Bytes, b: Bytes): number {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).compare(b);
+  return bufCompare.call(a, b);
 }
 
 export function startsWith(b: Bytes, prefix: Bytes): boolean {
@@ -80,11 +99,11 @@ export function startsWith(b: Bytes, prefix: Bytes): boolean {
  * every byte to the code unit of the same value, so it round-trips and sorts like the bytes.
  */
 export function toKeyString(b: Bytes): string {
-  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1');
+  return latin1Slice.call(b, 0, b.length);
 }
 
 export function fromKeyString(s: string): Bytes {
-  return new Uint8Array(Buffer.from(s, 'latin1'));
+  return Buffer.from(s, 'latin1');
 }
 
 export function u64be(n: bigint | number): Bytes {

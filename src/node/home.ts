@@ -110,31 +110,31 @@ export interface LoadedGenesis {
   /** SHA-256 of the file bytes: what clients pin to know they talk to the right chain. */
   readonly hash: Bytes;
   /**
-   * The fully validated genesis, parsed on first use: a node restarting an existing chain only
-   * needs the chain id and hash, and a genesis may list millions of accounts.
+   * Parses and validates the full genesis (each call parses again; nothing is kept). A node
+   * restarting an existing chain only needs the chain id and hash, and a genesis may list
+   * millions of accounts: kept alive, they would be hundreds of MB for the GC to trace.
    */
-  readonly genesis: Genesis;
+  parse(): Genesis;
 }
 
-export function parseGenesisBytes(bytes: Uint8Array, source: string): LoadedGenesis {
-  let json: unknown;
+function parseJson(bytes: Uint8Array, source: string): unknown {
   try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (e) {
     throw new InvalidInputError('INVALID_JSON', `${source} is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+export function parseGenesisBytes(bytes: Uint8Array, source: string): LoadedGenesis {
+  const json = parseJson(bytes, source);
   const top = (typeof json === 'object' && json !== null ? json : {}) as { chainId?: unknown; genesisTime?: unknown };
   if (typeof top.chainId !== 'string') throw new InvalidInputError('INVALID_GENESIS', `${source}: genesis chainId: missing`);
-  let full: Genesis | undefined;
   return {
     chainId: top.chainId,
     genesisTime: parseUtcTime(top.genesisTime, 'genesisTime'),
     bytes,
     hash: sha256(bytes),
-    get genesis() {
-      full ??= parseGenesis(json, standardModules());
-      return full;
-    },
+    parse: () => parseGenesis(parseJson(bytes, source), standardModules()),
   };
 }
 

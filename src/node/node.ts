@@ -107,7 +107,7 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
     const g = this.opts.genesis;
     if (this.store.version < 0) {
       this.log.info('initializing chain from genesis', { chainId: g.chainId, genesisHash: toHex(g.hash) });
-      await this.app.initChain(g.genesis, [{ table: meta, key: GENESIS_HASH_KEY, value: g.hash }]);
+      await this.app.initChain(g.parse(), [{ table: meta, key: GENESIS_HASH_KEY, value: g.hash }]);
     } else {
       const stored = meta.get(toBuffer(GENESIS_HASH_KEY));
       if (!stored || !equals(fromBuffer(stored), g.hash)) {

@@ -60,7 +60,7 @@ export async function replayChain(
   const verifier = opts.verifier ?? new SignaturePool();
   let txCount = 0;
   try {
-    await app.initChain(genesis.genesis);
+    await app.initChain(genesis.parse());
     let lastHash: Bytes = new Uint8Array(32);
     // Decode and verify signatures of block h+1 while block h executes.
     const prepare = async (b: Block): Promise<{ decoded: (DecodedTx | undefined)[]; valid: boolean[] }> => {

@@ -14,7 +14,7 @@
  * Everything a block changes is written in the same LMDB transaction as the block itself, so
  * after a crash the store is exactly at some committed height.
  */
-import { equals, fromKeyString, toKeyString, u64be, readU64be, type Bytes } from '../core/bytes.js';
+import { copyBytes, equals, fromKeyString, toKeyString, u64be, readU64be, type Bytes } from '../core/bytes.js';
 import { bytes, decode, encode, list, option, struct } from '../core/codec.js';
 import { InvariantError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
@@ -76,7 +76,7 @@ function encodeRoot(r: ChildRef | null): Bytes {
 
 function decodeRoot(b: Bytes): ChildRef | null {
   if (b.length === 0) return null;
-  return { version: Number(readU64be(b, 0)), leaf: b[8] === 1, hash: Uint8Array.from(b.subarray(9, 41)) };
+  return { version: Number(readU64be(b, 0)), leaf: b[8] === 1, hash: copyBytes(b.subarray(9, 41)) };
 }
 
 export interface StateStoreOptions {
@@ -132,7 +132,7 @@ export class StateStore implements NodeReader, KVReader {
     for (let ver = this._flushed + 1; ver <= this._version; ver++) {
       const cs = this.changesets.get(toBuffer(u64be(ver)));
       if (!cs) throw new InvariantError(`changeset of version ${ver} is missing`);
-      for (const c of decode(changesetCodec, fromBuffer(cs))) this.recent.set(toKeyString(c.key), c.value === null ? null : Uint8Array.from(c.value));
+      for (const c of decode(changesetCodec, fromBuffer(cs))) this.recent.set(toKeyString(c.key), c.value === null ? null : copyBytes(c.value));
     }
   }
 
@@ -140,7 +140,7 @@ export class StateStore implements NodeReader, KVReader {
   private memNode(ref: ChildRef | null | undefined, path: number[]): InternalNode | undefined {
     if (!ref || ref.leaf) return undefined;
     const n = this.getNode(nodeKey(ref.version, path));
-    return n && n.type === 'internal' ? { type: 'internal', bytes: Uint8Array.from(n.bytes) } : undefined;
+    return n && n.type === 'internal' ? { type: 'internal', bytes: copyBytes(n.bytes) } : undefined;
   }
 
   /**
@@ -220,7 +220,7 @@ export class StateStore implements NodeReader, KVReader {
     if (!b) return undefined;
     const node = decodeNode(fromBuffer(b));
     // Internal nodes are on many paths and worth keeping; leaves are read about once.
-    if (node.type === 'internal') this.cache.set(k, { type: 'internal', bytes: Uint8Array.from(node.bytes) });
+    if (node.type === 'internal') this.cache.set(k, { type: 'internal', bytes: copyBytes(node.bytes) });
     return node;
   }
 
@@ -301,7 +301,7 @@ export class StateStore implements NodeReader, KVReader {
     } else {
       // Compact copies: the values may be views into shared pool memory that must not be kept
       // alive until the next flush.
-      for (const [k, v] of p.changes) this.recent.set(k, v === null ? null : Uint8Array.from(v));
+      for (const [k, v] of p.changes) this.recent.set(k, v === null ? null : copyBytes(v));
     }
     this._version = p.version;
     this._root = p.update.root;
