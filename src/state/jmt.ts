@@ -304,6 +304,16 @@ export function decodeNode(b: Bytes): TreeNode {
 // ---- update ---------------------------------------------------------------------------------
 
 /**
+ * Copies the hashes and versions of old slots [from, to) (old leafmap at `oldLm`) to new slots
+ * starting at `at` (new leafmap at `lm`): hashes and versions are each contiguous. Plain loops:
+ * a subarray per copy would be two short-lived objects per run.
+ */
+function copyRun(src: Uint8Array, oldLm: number, from: number, to: number, dst: Uint8Array, lm: number, at: number): void {
+  for (let i = HASHES + 32 * from, j = HASHES + 32 * at, e = HASHES + 32 * to; i < e; i++, j++) dst[j] = src[i] as number;
+  for (let i = oldLm + 2 + 8 * from, j = lm + 2 + 8 * at, e = oldLm + 2 + 8 * to; i < e; i++, j++) dst[j] = src[i] as number;
+}
+
+/**
  * A subtree result during an update: an existing node left in place, or a node not yet written
  * (with `rep`, a key hash under it, which locates it).
  */
@@ -409,14 +419,6 @@ export function updateTree(
     // Unchanged children are copied in runs: hashes and versions are each contiguous.
     let runFrom = -1; // old slot where the current run of unchanged children starts
     let runTo = 0; // new slot where it lands
-    const flush = (endOld: number): void => {
-      if (runFrom < 0) return;
-      const src = ob as Uint8Array;
-      // Plain loops: a subarray per copy would be two short-lived objects per run.
-      for (let i = HASHES + 32 * runFrom, j = HASHES + 32 * runTo, e = HASHES + 32 * endOld; i < e; i++, j++) bytes[j] = src[i] as number;
-      for (let i = oldLm + 2 + 8 * runFrom, j = lm + 2 + 8 * runTo, e = oldLm + 2 + 8 * endOld; i < e; i++, j++) bytes[j] = src[i] as number;
-      runFrom = -1;
-    };
     for (let i = 0; i < 16; i++) {
       const bit = 1 << (15 - i);
       const hadOld = (oldBitmap & bit) !== 0;
@@ -433,7 +435,10 @@ export function updateTree(
           k++;
         }
       } else {
-        flush(ok);
+        if (runFrom >= 0) {
+          copyRun(ob as Uint8Array, oldLm, runFrom, ok, bytes, lm, runTo);
+          runFrom = -1;
+        }
         if (s !== null && s.kind === 'new') {
           const ver = version;
           const hash = s.hash;
@@ -458,7 +463,7 @@ export function updateTree(
       }
       if (hadOld) ok++;
     }
-    flush(ok);
+    if (runFrom >= 0) copyRun(ob as Uint8Array, oldLm, runFrom, ok, bytes, lm, runTo);
     bytes[lm] = leafmap >> 8;
     bytes[lm + 1] = leafmap & 0xff;
     const node: InternalNode = kids ? { type: 'internal', bytes, kids } : { type: 'internal', bytes };
