@@ -211,9 +211,16 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
     this.lastHash = hash;
     this.lastTime = time;
     const { evicted, rechecked } = this.mempool.update(entries);
-    if (process.env.GW_DEBUG_DB) console.error(`block ${height}: txs=${txs.length} finalize=${(t1 - t0).toFixed(0)} header+writes=${(t2 - t1).toFixed(0)} commit=${(t3 - t2).toFixed(0)} update=${(performance.now() - t3).toFixed(0)} rechecked=${rechecked} mempool=${this.mempool.size}`);
     const committed: CommittedBlock = { height, hash, block, txHashes, results };
-    this.log.debug('committed block', { height, txs: txs.length, evicted, appHash: toHex(res.appHash).slice(0, 16) });
+    const ms = (a: number, b: number) => Math.round(b - a);
+    this.log.debug('committed block', {
+      height,
+      txs: txs.length,
+      evicted,
+      rechecked,
+      appHash: toHex(res.appHash).slice(0, 16),
+      ms: { execute: ms(t0, t1), encode: ms(t1, t2), write: ms(t2, t3), mempool: ms(t3, performance.now()) },
+    });
     if (txs.length > 0) this.log.info('committed block', { height, txs: txs.length });
     this.notifyWaiters(committed);
     this.emit('block', committed);

@@ -47,22 +47,17 @@ export class Database {
    */
   async write(ops: readonly WriteOp[]): Promise<void> {
     if (ops.length === 0) return;
-    const t0 = performance.now();
     // The callback runs once lmdb-js's writer thread holds the write transaction; puts inside it
-    // go straight into that transaction (no per-put promise), and the commit runs off-thread.
-    let t1 = 0;
-    await this.env.transaction(() => {
-      t1 = performance.now();
+    // go straight into that transaction (no promise per put) and the commit runs off-thread.
+    // A child transaction: should a put throw, its writes are aborted together.
+    await this.env.childTransaction(() => {
       for (const op of ops) {
         const key = toBuffer(op.key);
         if (op.value === undefined) op.table.removeSync(key);
         else op.table.putSync(key, toBuffer(op.value));
       }
-      t1 = performance.now() - t1;
     });
-    const t2 = performance.now();
     await this.env.flushed;
-    if (process.env.GW_DEBUG_DB) console.error(`db.write ops=${ops.length} js=${t1.toFixed(0)}ms total=${(t2 - t0).toFixed(0)}ms flush=${(performance.now() - t2).toFixed(0)}ms`);
   }
 
   /** Synchronous atomic write, for setup paths (init, genesis) where nothing else is queued. */

@@ -266,12 +266,7 @@ export class StateStore implements NodeReader, KVReader {
     }
     order.sort();
     const sorted = order.map((o) => list[o.charCodeAt(32) | (o.charCodeAt(33) << 16)] as Change);
-    const m0 = this.misses;
-    const t0 = performance.now();
     const update = updateTree(this, this._root, version, sorted, this.rootNode, this.budget);
-    if (process.env.GW_DEBUG_DB) {
-      console.error(`tree v${version}: changes=${sorted.length} new=${update.newNodes.length} stale=${update.staleCount} misses=${this.misses - m0} ms=${(performance.now() - t0).toFixed(0)}`);
-    }
     const ops: WriteOp[] = [];
     for (const n of update.newNodes) ops.push({ table: this.nodes, key: n.nodeKey, value: n.encoded });
     ops.push({ table: this.roots, key: u64be(version), value: encodeRoot(update.root) });
