@@ -25,5 +25,4 @@ export const MempoolErrors = defineErrors('mempool', {
   DUPLICATE: [1, 'tx is already in the mempool'],
   FULL: [2, 'mempool is full'],
   ALREADY_COMMITTED: [3, 'tx was already committed'],
-  SENDER_LIMIT: [4, 'too many pending txs from this sender'],
 });

@@ -8,7 +8,7 @@ import { sha256 } from '../core/hash.js';
 import { address, pubKey } from '../core/keys.js';
 import type { KVReader, KVStore } from '../state/overlay.js';
 import { VALIDATORS_KEY } from './keys.js';
-import type { ValidatorLookup } from './modules/bank/index.js';
+import type { ValidatorLookup } from './modules/bank/expected.js';
 
 export const validatorCodec = struct('Validator', {
   name: string(64, 'validator name'),

@@ -10,10 +10,10 @@ import type { Bytes } from '../../../core/bytes.js';
 import { U128_MAX, bool, list, struct, u128, type Infer } from '../../../core/codec.js';
 import { InvalidInputError } from '../../../core/errors.js';
 import { address, encodeAddress, moduleAddress } from '../../../core/keys.js';
-import type { KVReader } from '../../../state/overlay.js';
 import type { Context } from '../../context.js';
 import { getParams, msg, type Module, type ParamsDef } from '../../module.js';
 import { BankErrors } from './errors.js';
+import type { ValidatorLookup } from './expected.js';
 import { addBalance, getAccount, setAccount, setSupply, subBalance, transfer } from './keeper.js';
 
 export const FEE_COLLECTOR = moduleAddress('fee_collector');
@@ -34,10 +34,6 @@ export const balanceEntryCodec = struct('GenesisBalance', { address, amount: u12
 const genesisCodec = struct('BankGenesis', { balances: list(balanceEntryCodec, 100_000_000) });
 export type BankGenesis = Infer<typeof genesisCodec>;
 
-/** What bank needs from the validator set (narrow, so tests and CometBFT can supply their own). */
-export interface ValidatorLookup {
-  rewardAddressOf(store: KVReader, proposer: Bytes): Bytes | undefined;
-}
 
 export function bankModule(deps: { validators: ValidatorLookup }): Module<BankGenesis, BankParams> {
   return {
