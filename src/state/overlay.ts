@@ -37,6 +37,13 @@ export interface KVStore extends KVReader {
 
 const ABSENT = Symbol('absent');
 
+/**
+ * Longest state key (bytes). LMDB keys are at most 1978 bytes and cannot be empty; a module that
+ * builds keys from user input must hash or bound that input. Checked on every write, so a bad
+ * key fails the tx that wrote it instead of the block's commit.
+ */
+export const MAX_KEY_BYTES = 1024;
+
 export class Overlay implements KVStore {
   /** key string → value, or null for a deletion. */
   private readonly writes = new Map<string, Bytes | null>();
@@ -101,6 +108,7 @@ export class Overlay implements KVStore {
   }
 
   private put(ks: string, value: Bytes | null): void {
+    if (ks.length === 0 || ks.length > MAX_KEY_BYTES) throw new InvariantError(`state key of ${ks.length} bytes (must be 1..${MAX_KEY_BYTES})`);
     this.trace?.writes.set(ks, value);
     if (this.depth > 0) {
       const prev = this.writes.get(ks);
