@@ -57,3 +57,12 @@ if (!existsSync(buildStamp) || statSync(buildStamp).mtimeMs < srcTime) {
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], 'building');
   writeFileSync(buildStamp, new Date().toISOString());
 } else log('build up to date');
+
+// 4. CometBFT (multi-validator networks and their tests), from the Go module proxy.
+try {
+  const { ensureCometbft } = await import('./cometbft.mjs');
+  const bin = ensureCometbft(log);
+  log(`CometBFT ready: ${bin}`);
+} catch (e) {
+  fail(e.message);
+}

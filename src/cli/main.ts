@@ -41,7 +41,8 @@ export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A service command may end with a status of its own (e.g. a validator whose CometBFT died).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version "fail" with code 0; usage errors were already printed by commander.

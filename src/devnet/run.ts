@@ -10,6 +10,7 @@ import { createApiServer } from '../api/server.js';
 import { embeddedBackend } from '../api/embedded.js';
 import { loadConfig, loadGenesis, loadValidatorKey, type NodeConfig } from '../node/home.js';
 import { EmbeddedNode } from '../node/node.js';
+import { startCometbftNode } from '../node/cometbft/run.js';
 
 export interface RunningNode {
   readonly node: EmbeddedNode;
@@ -86,4 +87,26 @@ export function stopOnSignals(r: RunningNode): Promise<void> {
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
   });
+}
+
+/**
+ * Runs this home's validator under CometBFT until SIGINT/SIGTERM (stops both processes) or
+ * until CometBFT exits (then exits non-zero, so a supervisor restarts the pair).
+ */
+export async function runCometbftValidator(o: { home: string; logLevel?: LogLevel; logJson?: boolean; abciPort?: number }): Promise<number> {
+  const file = loadConfig(o.home);
+  const config: NodeConfig = { ...file, abci: { port: o.abciPort ?? file.abci.port }, log: { level: o.logLevel ?? file.log.level, json: o.logJson ?? file.log.json } };
+  const logger = createLogger({ level: config.log.level as LogLevel, json: config.log.json });
+  const v = await startCometbftNode({ home: o.home, config, logger });
+  let requested = false;
+  const handler = (sig: NodeJS.Signals) => {
+    if (requested) process.exit(130);
+    requested = true;
+    logger.info('shutting down', { signal: sig });
+    void v.stop();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  await v.done;
+  return requested ? 0 : 1;
 }

@@ -38,6 +38,8 @@ export function homePaths(home: string) {
 
 export const configCodec = struct('NodeConfig', {
   api: struct('ApiConfig', { host: string(255), port: u16 }),
+  /** Where the ABCI server listens when the node runs under CometBFT (`node start --cometbft`). */
+  abci: struct('AbciConfig', { port: u16 }),
   /** Target time between blocks. */
   blockIntervalMs: u32,
   mempool: struct('MempoolConfig', { maxTxs: u32, maxBytes: u32 }),
@@ -51,6 +53,7 @@ export type NodeConfig = Infer<typeof configCodec>;
 
 export const DEFAULT_CONFIG: NodeConfig = {
   api: { host: '127.0.0.1', port: 1317 },
+  abci: { port: 26658 },
   blockIntervalMs: 1000,
   mempool: { maxTxs: 100_000, maxBytes: 128 << 20 },
   pruning: { keepRecent: 0 },

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { toHex } from '../../core/bytes.js';
 import { LOG_LEVELS, type LogLevel } from '../../core/log.js';
 import { InvalidInputError } from '../../core/errors.js';
-import { runNode, stopOnSignals } from '../../devnet/run.js';
+import { runCometbftValidator, runNode, stopOnSignals } from '../../devnet/run.js';
 import { loadGenesis } from '../../node/home.js';
 import { replayChain } from '../../node/replay.js';
 import { Cli, parseIntArg } from '../context.js';
@@ -19,10 +19,21 @@ export function nodeCommand(program: Command): void {
     .option('--api-port <port>', 'API port (config.json: api.port)')
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`)
     .option('--log-json', 'log JSON lines')
-    .action(async (opts: { blockTime?: string; apiHost?: string; apiPort?: string; logLevel?: string; logJson?: boolean }, cmd: Command) => {
+    .option('--cometbft', 'run as one validator of a CometBFT network: ABCI server + CometBFT from <home>/cometbft')
+    .option('--abci-port <port>', 'ABCI port with --cometbft (config.json: abci.port)')
+    .action(async (opts: { blockTime?: string; apiHost?: string; apiPort?: string; logLevel?: string; logJson?: boolean; cometbft?: boolean; abciPort?: string }, cmd: Command) => {
       const cli = new Cli(cmd);
       if (opts.logLevel && !LOG_LEVELS.includes(opts.logLevel as LogLevel)) {
         throw new InvalidInputError('INVALID_ARGUMENT', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+      }
+      if (opts.cometbft) {
+        process.exitCode = await runCometbftValidator({
+          home: cli.home,
+          ...(opts.abciPort ? { abciPort: parseIntArg(opts.abciPort, '--abci-port', 0) } : {}),
+          ...(opts.logLevel ? { logLevel: opts.logLevel as LogLevel } : {}),
+          ...(opts.logJson ? { logJson: true } : {}),
+        });
+        return;
       }
       const r = await runNode({
         home: cli.home,

@@ -1,0 +1,163 @@
+/**
+ * Homes for validators that run under CometBFT. A validator home is a normal Groundwork home
+ * (genesis.json, config.json, data/) plus `cometbft/` (CometBFT's home: config.toml, its
+ * genesis.json with the Groundwork genesis as app_state, keys). `createTestnet` writes N of them
+ * for one loopback network, each with its own ports.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toHex } from '../core/bytes.js';
+import { GroundworkError } from '../core/errors.js';
+import { addressFromPublicKey, encodeAddress } from '../core/keys.js';
+import { parseGenesis } from '../chain/genesis.js';
+import { standardModules } from '../chain/index.js';
+import { Keyring } from '../client/keyring.js';
+import { DEFAULT_CONFIG, writeConfig, type NodeConfig } from '../node/home.js';
+import { cometbftBinary } from '../node/cometbft/binary.js';
+
+export interface ValidatorPorts {
+  readonly p2p: number;
+  readonly rpc: number;
+  readonly abci: number;
+  readonly api: number;
+}
+
+export interface TestnetValidator {
+  readonly name: string;
+  readonly home: string;
+  readonly nodeId: string;
+  readonly ports: ValidatorPorts;
+  readonly address: string;
+}
+
+export interface TestnetInfo {
+  readonly chainId: string;
+  readonly dir: string;
+  readonly faucetAddress: string;
+  readonly validators: TestnetValidator[];
+}
+
+export interface TestnetOptions {
+  dir: string;
+  validators: number;
+  chainId?: string;
+  /** First port; validator i uses basePort + 10 i + {0: p2p, 1: rpc, 2: abci, 3: api}. */
+  basePort?: number;
+  /** CometBFT's timeout_commit (time between blocks), e.g. "1s". */
+  timeoutCommit?: string;
+  faucetAmount?: bigint;
+  extraBalances?: ReadonlyArray<readonly [string, bigint]>;
+}
+
+/** Sets `key = value` in `section` ('' for the top level) of a TOML text with one key per line. */
+export function setToml(text: string, section: string, key: string, value: string | number | boolean): string {
+  const lines = text.split('\n');
+  let inSection = section === '';
+  const rendered = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const header = /^\[([^\]]+)\]\s*$/.exec(line);
+    if (header) {
+      if (inSection) break;
+      inSection = header[1] === section;
+      continue;
+    }
+    if (inSection && new RegExp(`^${key}\\s*=`).test(line)) {
+      lines[i] = `${key} = ${rendered}`;
+      return lines.join('\n');
+    }
+  }
+  throw new GroundworkError('COMETBFT_CONFIG', `config.toml has no "${key}" in [${section || 'top level'}]`);
+}
+
+function cometbft(args: string[]): string {
+  const r = spawnSync(cometbftBinary(), args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new GroundworkError('COMETBFT_FAILED', `cometbft ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+  return r.stdout.trim();
+}
+
+export function testnetInfoPath(dir: string): string {
+  return join(dir, 'testnet.json');
+}
+
+export function readTestnet(dir: string): TestnetInfo {
+  try {
+    return JSON.parse(readFileSync(testnetInfoPath(dir), 'utf8')) as TestnetInfo;
+  } catch {
+    throw new GroundworkError('TESTNET_NOT_FOUND', `no testnet in ${dir}; create one with "groundwork testnet start --dir ${dir}"`);
+  }
+}
+
+/** Writes the homes of a new N-validator loopback network under `dir`. */
+export function createTestnet(o: TestnetOptions): TestnetInfo {
+  if (!Number.isInteger(o.validators) || o.validators < 1 || o.validators > 50) throw new GroundworkError('INVALID_ARGUMENT', '--validators must be between 1 and 50');
+  const chainId = o.chainId ?? 'groundwork-testnet';
+  const base = o.basePort ?? 26600;
+  mkdirSync(o.dir, { recursive: true });
+  const nodes: Array<TestnetValidator & { pubKey: Uint8Array; cometHome: string }> = [];
+  for (let i = 0; i < o.validators; i++) {
+    const home = join(o.dir, `node${i}`);
+    const cometHome = join(home, 'cometbft');
+    cometbft(['init', '--home', cometHome]);
+    const key = JSON.parse(readFileSync(join(cometHome, 'config', 'priv_validator_key.json'), 'utf8')) as { pub_key: { value: string } };
+    const pubKey = new Uint8Array(Buffer.from(key.pub_key.value, 'base64'));
+    const nodeId = cometbft(['show-node-id', '--home', cometHome]);
+    const ports = { p2p: base + 10 * i, rpc: base + 10 * i + 1, abci: base + 10 * i + 2, api: base + 10 * i + 3 };
+    nodes.push({ name: `validator-${i}`, home, cometHome, nodeId, ports, pubKey, address: encodeAddress(addressFromPublicKey(pubKey)) });
+  }
+
+  // One faucet for the whole network, in a test keyring beside the nodes.
+  const faucet = new Keyring(join(o.dir, 'keyring')).add('faucet', { backend: 'test', overwrite: true });
+  const balances: Array<{ address: string; amount: string }> = [{ address: faucet.info.address, amount: String(o.faucetAmount ?? 1_000_000_000n * 1_000_000n) }];
+  for (const [address, amount] of o.extraBalances ?? []) balances.push({ address, amount: String(amount) });
+  const genesisTime = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const genesis = {
+    chainId,
+    genesisTime,
+    validators: nodes.map((n) => ({ name: n.name, pubKey: toHex(n.pubKey), power: '10', rewardAddress: n.address })),
+    app: { bank: { balances } },
+  };
+  parseGenesis(genesis, standardModules());
+  const cometGenesis = JSON.parse(readFileSync(join((nodes[0] as { cometHome: string }).cometHome, 'config', 'genesis.json'), 'utf8')) as Record<string, unknown>;
+  cometGenesis.chain_id = chainId;
+  cometGenesis.genesis_time = genesisTime;
+  cometGenesis.validators = nodes.map((n) => ({
+    address: toHex(addressFromPublicKey(n.pubKey)).toUpperCase(),
+    pub_key: { type: 'tendermint/PubKeyEd25519', value: Buffer.from(n.pubKey).toString('base64') },
+    power: '10',
+    name: n.name,
+  }));
+  cometGenesis.app_state = genesis;
+
+  for (const n of nodes) {
+    writeFileSync(join(n.home, 'genesis.json'), `${JSON.stringify(genesis, null, 2)}\n`);
+    writeFileSync(join(n.cometHome, 'config', 'genesis.json'), `${JSON.stringify(cometGenesis, null, 2)}\n`);
+    const config: NodeConfig = { ...DEFAULT_CONFIG, api: { host: '127.0.0.1', port: n.ports.api }, abci: { port: n.ports.abci } };
+    writeConfig(n.home, config);
+    const peers = nodes
+      .filter((p) => p !== n)
+      .map((p) => `${p.nodeId}@127.0.0.1:${p.ports.p2p}`)
+      .join(',');
+    const file = join(n.cometHome, 'config', 'config.toml');
+    let t = readFileSync(file, 'utf8');
+    t = setToml(t, '', 'moniker', n.name);
+    t = setToml(t, '', 'proxy_app', `tcp://127.0.0.1:${n.ports.abci}`);
+    t = setToml(t, 'rpc', 'laddr', `tcp://127.0.0.1:${n.ports.rpc}`);
+    t = setToml(t, 'p2p', 'laddr', `tcp://127.0.0.1:${n.ports.p2p}`);
+    t = setToml(t, 'p2p', 'persistent_peers', peers);
+    t = setToml(t, 'p2p', 'addr_book_strict', false);
+    t = setToml(t, 'p2p', 'allow_duplicate_ip', true);
+    t = setToml(t, 'consensus', 'timeout_commit', o.timeoutCommit ?? '1s');
+    t = setToml(t, 'instrumentation', 'prometheus_listen_addr', '');
+    writeFileSync(file, t);
+  }
+  const info: TestnetInfo = {
+    chainId,
+    dir: o.dir,
+    faucetAddress: faucet.info.address,
+    validators: nodes.map(({ name, home, nodeId, ports, address }) => ({ name, home, nodeId, ports, address })),
+  };
+  writeFileSync(testnetInfoPath(o.dir), `${JSON.stringify(info, null, 2)}\n`);
+  return info;
+}
