@@ -12,6 +12,7 @@ import { initCommand } from './commands/init.js';
 import { keysCommand } from './commands/keys.js';
 import { nodeCommand } from './commands/node.js';
 import { queryCommand } from './commands/query.js';
+import { testnetCommand } from './commands/testnet.js';
 
 export function buildProgram(): Command {
   const program = new Command('groundwork')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   initCommand(program);
   nodeCommand(program);
   devnetCommand(program);
+  testnetCommand(program);
   keysCommand(program);
   bankCommand(program);
   queryCommand(program);

@@ -4,9 +4,10 @@
  * genesis.json with the Groundwork genesis as app_state, keys). `createTestnet` writes N of them
  * for one loopback network, each with its own ports.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { toHex } from '../core/bytes.js';
 import { GroundworkError } from '../core/errors.js';
 import { addressFromPublicKey, encodeAddress } from '../core/keys.js';
@@ -160,4 +161,123 @@ export function createTestnet(o: TestnetOptions): TestnetInfo {
   };
   writeFileSync(testnetInfoPath(o.dir), `${JSON.stringify(info, null, 2)}\n`);
   return info;
+}
+
+// ---- running a testnet: one detached `groundwork node start --cometbft` per validator --------
+
+const BIN = fileURLToPath(new URL('../../../bin/groundwork.js', import.meta.url));
+
+interface Pids {
+  [name: string]: number;
+}
+
+function pidsPath(dir: string): string {
+  return join(dir, 'pids.json');
+}
+
+function readPids(dir: string): Pids {
+  return existsSync(pidsPath(dir)) ? (JSON.parse(readFileSync(pidsPath(dir), 'utf8')) as Pids) : {};
+}
+
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts validator `v` as a detached process logging to <home>/app.log; false when it was
+ * running already.
+ */
+export function startValidator(info: TestnetInfo, v: TestnetValidator): boolean {
+  const pids = readPids(info.dir);
+  const running = pids[v.name];
+  if (running !== undefined && isAlive(running)) return false;
+  const log = openSync(join(v.home, 'app.log'), 'a');
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', BIN, '--home', v.home, 'node', 'start', '--cometbft'], { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  child.unref();
+  pids[v.name] = child.pid as number;
+  writeFileSync(pidsPath(info.dir), `${JSON.stringify(pids, null, 2)}\n`);
+  return true;
+}
+
+export interface NodeStatus {
+  readonly name: string;
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  readonly rpc: string;
+  readonly height: number | undefined;
+  readonly appHash: string | undefined;
+  readonly peers: number | undefined;
+  readonly catchingUp: boolean | undefined;
+}
+
+async function rpcGet<T>(url: string): Promise<T | undefined> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const j = (await r.json()) as { result?: T };
+    return j.result;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function testnetStatus(info: TestnetInfo): Promise<NodeStatus[]> {
+  const pids = readPids(info.dir);
+  return Promise.all(
+    info.validators.map(async (v) => {
+      const rpc = `http://127.0.0.1:${v.ports.rpc}`;
+      const st = await rpcGet<{ sync_info: { latest_block_height: string; latest_app_hash: string; catching_up: boolean } }>(`${rpc}/status`);
+      const net = await rpcGet<{ n_peers: string }>(`${rpc}/net_info`);
+      const pid = pids[v.name];
+      return {
+        name: v.name,
+        pid,
+        running: isAlive(pid),
+        rpc,
+        height: st ? Number(st.sync_info.latest_block_height) : undefined,
+        appHash: st?.sync_info.latest_app_hash,
+        peers: net ? Number(net.n_peers) : undefined,
+        catchingUp: st?.sync_info.catching_up,
+      };
+    }),
+  );
+}
+
+/** Waits until every validator answers and has committed at least `height`. */
+export async function waitForHeight(info: TestnetInfo, height: number, timeoutMs = 60_000): Promise<NodeStatus[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await testnetStatus(info);
+    if (s.every((n) => (n.height ?? -1) >= height)) return s;
+    if (Date.now() > deadline) {
+      const late = s.filter((n) => (n.height ?? -1) < height).map((n) => `${n.name} (${n.running ? `height ${n.height ?? 'unknown'}` : 'not running'}; see ${join(info.dir, n.name.replace('validator-', 'node'), 'app.log')} and cometbft.log)`);
+      throw new GroundworkError('TESTNET_STALLED', `not every validator reached height ${height}: ${late.join(', ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Stops validator `name` (SIGTERM, then SIGKILL after `graceMs`). */
+export async function stopValidator(info: TestnetInfo, name: string, graceMs = 15_000): Promise<boolean> {
+  const pids = readPids(info.dir);
+  const pid = pids[name];
+  if (!isAlive(pid)) return false;
+  process.kill(pid as number, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) process.kill(pid as number, 'SIGKILL');
+  delete pids[name];
+  writeFileSync(pidsPath(info.dir), `${JSON.stringify(pids, null, 2)}\n`);
+  return true;
+}
+
+export async function stopTestnet(info: TestnetInfo): Promise<number> {
+  const stopped = await Promise.all(info.validators.map((v) => stopValidator(info, v.name)));
+  return stopped.filter(Boolean).length;
 }

@@ -1,0 +1,175 @@
+/**
+ * A 4-validator CometBFT network on loopback (real CometBFT and app processes): txs sent to any
+ * node commit; every node has the same app hash at every height; kill -9 of one validator's app
+ * or of its CometBFT does not stop the chain and the validator catches up after a restart; with
+ * 2 of 4 down the chain halts without forking and resumes when one returns; a tx accepted during
+ * an outage is committed exactly once.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toHex } from '../src/core/bytes.js';
+import { decode } from '../src/core/codec.js';
+import { Ed25519Key, type Signer } from '../src/core/keys.js';
+import { bankAccountKey } from '../src/chain/keys.js';
+import { accountCodec } from '../src/chain/modules/bank/keeper.js';
+import { standardModules } from '../src/chain/index.js';
+import { buildTx, type MsgRegistry, type MsgType } from '../src/chain/tx.js';
+import { Keyring } from '../src/client/keyring.js';
+import { createTestnet, isAlive, startValidator, stopTestnet, testnetStatus, waitForHeight, type TestnetInfo, type TestnetValidator } from '../src/devnet/testnet.js';
+import { tempDir } from '../src/testkit/index.js';
+
+const registry: MsgRegistry = (() => {
+  const m = new Map<string, MsgType>();
+  for (const mod of standardModules()) for (const h of mod.msgs ?? []) m.set(h.type, h);
+  return { msgType: (t: string) => m.get(t) };
+})();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function rpc<T>(v: TestnetValidator, path: string): Promise<T> {
+  const r = await fetch(`http://127.0.0.1:${v.ports.rpc}${path}`, { signal: AbortSignal.timeout(15_000) });
+  const j = (await r.json()) as { result?: T; error?: unknown };
+  if (!j.result) throw new Error(`${path}: ${JSON.stringify(j.error)}`);
+  return j.result;
+}
+
+async function account(v: TestnetValidator, address: Uint8Array): Promise<{ sequence: bigint; balance: bigint }> {
+  const r = await rpc<{ response: { value: string | null; info: string } }>(v, `/abci_query?path="/state"&data=0x${toHex(bankAccountKey(address))}`);
+  return r.response.value ? decode(accountCodec, new Uint8Array(Buffer.from(r.response.value, 'base64'))) : { sequence: 0n, balance: 0n };
+}
+
+function pidOf(info: TestnetInfo, name: string): number {
+  return (JSON.parse(readFileSync(join(info.dir, 'pids.json'), 'utf8')) as Record<string, number>)[name] as number;
+}
+
+function cometPid(v: TestnetValidator): number {
+  return Number(execFileSync('pgrep', ['-f', `cometbft start --home ${join(v.home, 'cometbft')}`], { encoding: 'utf8' }).trim().split('\n')[0]);
+}
+
+async function heights(info: TestnetInfo, nodes: TestnetValidator[]): Promise<number[]> {
+  const s = await testnetStatus(info);
+  return nodes.map((v) => s.find((n) => n.name === v.name)?.height ?? -1);
+}
+
+/** App hash in the header of `height` on every given node must be identical. */
+async function sameAppHashes(nodes: TestnetValidator[], upTo: number): Promise<void> {
+  for (let h = 1; h <= upTo; h++) {
+    const hashes = await Promise.all(nodes.map(async (v) => (await rpc<{ block: { header: { app_hash: string } } }>(v, `/block?height=${h}`)).block.header.app_hash));
+    assert.equal(new Set(hashes).size, 1, `app hash at height ${h} differs across nodes: ${hashes.join(' ')}`);
+  }
+}
+
+test('cometbft: a 4-validator network commits, agrees, survives kill -9 and halts safely without quorum', { timeout: 300_000 }, async () => {
+  const dir = tempDir('gw-testnet-');
+  const basePort = 30_000 + Math.floor(Math.random() * 300) * 100;
+  const info = createTestnet({ dir: dir.path, validators: 4, basePort, timeoutCommit: '300ms' });
+  const [v0, v1, v2, v3] = info.validators as [TestnetValidator, TestnetValidator, TestnetValidator, TestnetValidator];
+  const faucet: Signer = new Keyring(join(dir.path, 'keyring')).signer('faucet');
+  const dest = Ed25519Key.generate();
+  let seq = 0n;
+  const send = async (via: TestnetValidator, amount: bigint): Promise<{ hash: string; code: number }> => {
+    const tx = buildTx(registry, faucet, { chainId: info.chainId, sequence: seq, fee: 10_000n, msgs: [{ type: 'bank/send', value: { to: dest.address, amount } }] });
+    const r = await rpc<{ code: number; hash: string; log: string }>(via, `/broadcast_tx_sync?tx=0x${toHex(tx)}`);
+    if (r.code === 0) seq++;
+    return { hash: r.hash, code: r.code };
+  };
+  const waitCommitted = async (hash: string, via: TestnetValidator): Promise<number> => {
+    for (let i = 0; i < 100; i++) {
+      try {
+        const r = await rpc<{ height: string; tx_result: { code: number } }>(via, `/tx?hash=0x${hash}`);
+        assert.equal(r.tx_result.code, 0, `tx ${hash} failed in its block`);
+        return Number(r.height);
+      } catch (e) {
+        if (e instanceof assert.AssertionError) throw e;
+        await sleep(200);
+      }
+    }
+    throw new Error(`tx ${hash} was not committed`);
+  };
+  try {
+    for (const v of info.validators) startValidator(info, v);
+    await waitForHeight(info, 2, 90_000);
+
+    // Txs sent to each node commit, and every node sees the same balances.
+    let total = 0n;
+    for (const [i, v] of info.validators.entries()) {
+      const r = await send(v, BigInt(100 + i));
+      assert.equal(r.code, 0);
+      total += BigInt(100 + i);
+      await waitCommitted(r.hash, v3);
+    }
+    for (const v of info.validators) assert.equal((await account(v, dest.address)).balance, total);
+    // A replayed tx is refused by every node's CheckTx (sequence already used).
+    seq--;
+    assert.equal((await send(v1, 1n)).code, 5, 'SEQUENCE_REUSED');
+    seq++;
+
+    // kill -9 of one validator's app: the other three go on; a tx sent meanwhile commits once.
+    process.kill(pidOf(info, v2.name), 'SIGKILL');
+    const [h0] = await heights(info, [v0]);
+    const during = await send(v0, 7n);
+    assert.equal(during.code, 0);
+    total += 7n;
+    const committedAt = await waitCommitted(during.hash, v1);
+    // Rounds whose proposer is the dead validator wait for timeout_propose, so give it time.
+    let h1 = h0 as number;
+    for (let i = 0; i < 100 && h1 < (h0 as number) + 3; i++) {
+      await sleep(200);
+      [h1] = (await heights(info, [v0])) as [number];
+    }
+    assert.ok(h1 >= (h0 as number) + 3, `the chain went on without validator-2 (${h0} → ${h1})`);
+    assert.ok(!isAlive(pidOf(info, v2.name)));
+
+    // Restart: it catches up and agrees.
+    startValidator(info, v2);
+    await waitForHeight(info, h1 + 1, 60_000);
+    assert.equal((await account(v2, dest.address)).balance, total, 'validator-2 caught up, including the tx sent while it was down');
+    const txOnce = await rpc<{ total_count: string }>(v2, `/tx_search?query="tx.height=${committedAt}"`);
+    assert.ok(Number(txOnce.total_count) >= 1);
+
+    // kill -9 of one validator's CometBFT: its app stops too; restart brings both back in step.
+    process.kill(cometPid(v3), 'SIGKILL');
+    for (let i = 0; i < 50 && isAlive(pidOf(info, v3.name)); i++) await sleep(200);
+    assert.ok(!isAlive(pidOf(info, v3.name)), 'the app stops when its CometBFT dies');
+    const r2 = await send(v1, 11n);
+    total += 11n;
+    await waitCommitted(r2.hash, v0);
+    startValidator(info, v3);
+    const [top] = await heights(info, [v0]);
+    await waitForHeight(info, (top as number) + 1, 60_000);
+    assert.equal((await account(v3, dest.address)).balance, total);
+
+    // 2 of 4 down: no quorum (2/3 of the power needs 3 validators), the chain halts, no fork.
+    process.kill(pidOf(info, v2.name), 'SIGKILL');
+    process.kill(pidOf(info, v3.name), 'SIGKILL');
+    await sleep(1500);
+    const [a0, a1] = await heights(info, [v0, v1]);
+    await sleep(3000);
+    const [b0, b1] = await heights(info, [v0, v1]);
+    assert.ok((b0 as number) <= (a0 as number) + 1 && (b1 as number) <= (a1 as number) + 1, `halted without quorum (${a0},${a1} → ${b0},${b1})`);
+    // A tx accepted into the mempool during the halt...
+    const pending = await send(v0, 13n);
+    assert.equal(pending.code, 0);
+    total += 13n;
+    // ...is committed, exactly once, when a third validator returns.
+    startValidator(info, v2);
+    await waitCommitted(pending.hash, v0);
+    await sleep(1000);
+    assert.equal((await account(v0, dest.address)).balance, total);
+    assert.equal((await account(v1, dest.address)).balance, total);
+    startValidator(info, v3);
+    const [now] = await heights(info, [v0]);
+    await waitForHeight(info, (now as number) + 1, 60_000);
+
+    // Same app hash at every height on all four nodes.
+    const [end] = await heights(info, [v0]);
+    await sameAppHashes(info.validators, (end as number) - 1);
+    assert.equal((await account(v3, dest.address)).sequence, 0n);
+    assert.equal((await account(v3, faucet.address)).sequence, seq);
+  } finally {
+    await stopTestnet(info);
+    dir.cleanup();
+  }
+});
