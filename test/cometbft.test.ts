@@ -18,6 +18,9 @@ import { accountCodec } from '../src/chain/modules/bank/keeper.js';
 import { standardModules } from '../src/chain/index.js';
 import { buildTx, type MsgRegistry, type MsgType } from '../src/chain/tx.js';
 import { Keyring } from '../src/client/keyring.js';
+import { cometVerifiedQuery, verifyCometCommit, type CommitJson, type HeaderJson, type TrustedValidator, type ValidatorJson } from '../src/client/cometbft.js';
+import { VerificationError } from '../src/client/errors.js';
+import { fromHex } from '../src/core/bytes.js';
 import { createTestnet, isAlive, startValidator, stopTestnet, testnetStatus, waitForHeight, type TestnetInfo, type TestnetValidator } from '../src/devnet/testnet.js';
 import { tempDir } from '../src/testkit/index.js';
 
@@ -168,6 +171,34 @@ test('cometbft: a 4-validator network commits, agrees, survives kill -9 and halt
     await sameAppHashes(info.validators, (end as number) - 1);
     assert.equal((await account(v3, dest.address)).sequence, 0n);
     assert.equal((await account(v3, faucet.address)).sequence, seq);
+
+    // Light-client check: the value is proven against an app hash signed by > 2/3 of the power.
+    const genesis = JSON.parse(readFileSync(join(v0.home, 'genesis.json'), 'utf8')) as { validators: Array<{ pubKey: string; power: string }> };
+    const trusted: TrustedValidator[] = genesis.validators.map((v) => ({ pubKey: fromHex(v.pubKey), power: BigInt(v.power) }));
+    const q = await cometVerifiedQuery(`http://127.0.0.1:${v1.ports.rpc}`, bankAccountKey(dest.address), trusted);
+    assert.equal(decode(accountCodec, q.value as Uint8Array).balance, total);
+    const absent = await cometVerifiedQuery(`http://127.0.0.1:${v2.ports.rpc}`, bankAccountKey(Ed25519Key.generate().address), trusted);
+    assert.equal(absent.value, null, 'absence is proven too');
+    // Whatever a lying node alters, the check fails.
+    const h = q.height + 1n;
+    const sh = (await rpc<{ signed_header: { header: HeaderJson; commit: CommitJson } }>(v0, `/commit?height=${h}`)).signed_header;
+    const vals = (await rpc<{ validators: ValidatorJson[] }>(v0, `/validators?height=${h}`)).validators;
+    assert.deepEqual(verifyCometCommit(sh.header, sh.commit, vals, trusted).appHash, fromHex(sh.header.app_hash));
+    const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+    const badHash = clone(sh.header);
+    badHash.app_hash = toHex(new Uint8Array(32).fill(7)).toUpperCase();
+    assert.throws(() => verifyCometCommit(badHash, sh.commit, vals, trusted), VerificationError, 'a changed app hash no longer matches the signed block id');
+    const badSig = clone(sh.commit);
+    const sig0 = badSig.signatures.find((x) => x.signature) as { signature: string };
+    const raw = Buffer.from(sig0.signature, 'base64');
+    raw[5] = (raw[5] as number) ^ 1;
+    sig0.signature = raw.toString('base64');
+    assert.throws(() => verifyCometCommit(sh.header, badSig, vals, trusted), VerificationError, 'a forged signature is caught');
+    const fewSigs = clone(sh.commit);
+    fewSigs.signatures = fewSigs.signatures.map((x, i) => (i < 2 ? { ...x, block_id_flag: 1, signature: null } : x));
+    assert.throws(() => verifyCometCommit(sh.header, fewSigs, vals, trusted), /more than 2\/3/, 'half the power is not enough');
+    const impostors = trusted.map((t, i) => (i === 0 ? { pubKey: Ed25519Key.generate().publicKey, power: t.power } : t));
+    assert.throws(() => verifyCometCommit(sh.header, sh.commit, vals, impostors), /not the trusted one/, 'a validator set other than genesis is refused');
   } finally {
     await stopTestnet(info);
     dir.cleanup();

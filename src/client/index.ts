@@ -18,3 +18,4 @@ export { prepareTx, signAndSend, transfer, type PrepareTxParameters, type SignAn
 export { Keyring, type KeyInfo, type KeyringBackend } from './keyring.js';
 export { Ed25519Key, encodeAddress, decodeAddress, isAddress } from '../core/keys.js';
 export { parseAmount, formatAmount, formatBase } from '../core/amount.js';
+export { cometVerifiedQuery, verifyCometCommit, type CometQueryResult, type TrustedValidator } from './cometbft.js';

@@ -9,17 +9,35 @@ import { searchTxs } from '../../client/actions/searchTxs.js';
 import { getParams } from '../../client/actions/getParams.js';
 import { ClientError } from '../../client/errors.js';
 import { Cli, parseIntArg } from '../context.js';
+import { decode } from '../../core/codec.js';
+import { decodeAddress } from '../../core/keys.js';
+import { bankAccountKey } from '../../chain/keys.js';
+import { accountCodec } from '../../chain/modules/bank/keeper.js';
+import { cometVerifiedQuery } from '../../client/cometbft.js';
+import { loadGenesis } from '../../node/home.js';
+
+/** An account read from a CometBFT node, verified like a light client (trusted set: this home's genesis). */
+async function cometAccount(cli: Cli, rpcUrl: string, address: string, height: number | undefined) {
+  const trusted = loadGenesis(cli.home)
+    .parse()
+    .validators.map((v) => ({ pubKey: v.pubKey, power: v.power }));
+  const r = await cometVerifiedQuery(rpcUrl.replace(/\/$/, ''), bankAccountKey(decodeAddress(address)), trusted, height !== undefined ? { height: BigInt(height) } : {});
+  const a = r.value ? decode(accountCodec, r.value) : { sequence: 0n, balance: 0n };
+  return { address, balance: a.balance, sequence: a.sequence, height: r.height, exists: r.value !== null };
+}
 
 const HASH_RE = /^(0x)?[0-9a-fA-F]{64}$/;
 
 export function queryCommand(program: Command): void {
   const query = program.command('query').alias('q').description('read chain state (values are verified against signed headers)');
 
-  const accountAction = (balanceOnly: boolean) => async (who: string, opts: { height?: string }, cmd: Command) => {
+  const accountAction = (balanceOnly: boolean) => async (who: string, opts: { height?: string; cometbft?: string }, cmd: Command) => {
     const cli = new Cli(cmd);
     const address = cli.resolveAddress(who);
     const height = opts.height === undefined ? undefined : parseIntArg(opts.height, '--height', 1);
-    const a = await getAccount(cli.client(), { address, ...(height !== undefined ? { height } : {}) });
+    const a = opts.cometbft
+      ? await cometAccount(cli, opts.cometbft, address, height)
+      : await getAccount(cli.client(), { address, ...(height !== undefined ? { height } : {}) });
     const json = { address: a.address, balance: a.balance.toString(), sequence: a.sequence.toString(), height: a.height.toString(), exists: a.exists, verified: true };
     if (balanceOnly) return cli.out(`${formatAmount(a.balance)} (${a.balance} ugw) at height ${a.height}, proof verified`, json);
     cli.out(
@@ -38,12 +56,14 @@ export function queryCommand(program: Command): void {
     .command('account <address>')
     .description('an account: balance and sequence (address or key name)')
     .option('--height <h>', 'read at this block height (default latest)')
+    .option('--cometbft <rpc-url>', "read from a CometBFT node's RPC, verifying > 2/3 of the genesis validators signed the state")
     .action(accountAction(false));
 
   query
     .command('balance <address>')
     .description('the native balance of an address (or key name)')
     .option('--height <h>', 'read at this block height (default latest)')
+    .option('--cometbft <rpc-url>', "read from a CometBFT node's RPC, verifying > 2/3 of the genesis validators signed the state")
     .action(accountAction(true));
 
   query
