@@ -3,10 +3,12 @@
  * with --json (progress goes to stderr). Figures are reported next to a limit measured in the
  * same run (this machine is shared and noisy), e.g. transfers/s ÷ raw Ed25519 verifications/s.
  */
+import { clusterBench } from './cluster.js';
 import { ledgerBench } from './ledger.js';
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   ledger: ledgerBench,
+  cluster: clusterBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

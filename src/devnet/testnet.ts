@@ -145,6 +145,9 @@ export function createTestnet(o: TestnetOptions): TestnetInfo {
     t = setToml(t, '', 'moniker', n.name);
     t = setToml(t, '', 'proxy_app', `tcp://127.0.0.1:${n.ports.abci}`);
     t = setToml(t, 'rpc', 'laddr', `tcp://127.0.0.1:${n.ports.rpc}`);
+    // Clients submit txs in JSON-RPC batches (CometBFT's default allows 10 per batch).
+    t = setToml(t, 'rpc', 'max_request_batch_size', 1000);
+    t = setToml(t, 'rpc', 'max_body_bytes', 8_000_000);
     t = setToml(t, 'p2p', 'laddr', `tcp://127.0.0.1:${n.ports.p2p}`);
     t = setToml(t, 'p2p', 'persistent_peers', peers);
     t = setToml(t, 'p2p', 'addr_book_strict', false);
@@ -198,7 +201,9 @@ export function startValidator(info: TestnetInfo, v: TestnetValidator): boolean 
   const running = pids[v.name];
   if (running !== undefined && isAlive(running)) return false;
   const log = openSync(join(v.home, 'app.log'), 'a');
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', BIN, '--home', v.home, 'node', 'start', '--cometbft'], { detached: true, stdio: ['ignore', log, log] });
+  // GROUNDWORK_NODE_FLAGS: extra Node.js flags for the validator processes (e.g. --cpu-prof).
+  const flags = process.env.GROUNDWORK_NODE_FLAGS ? process.env.GROUNDWORK_NODE_FLAGS.split(' ').filter(Boolean) : [];
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...flags, BIN, '--home', v.home, 'node', 'start', '--cometbft'], { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   child.unref();
   pids[v.name] = child.pid as number;

@@ -45,7 +45,7 @@ import type { Event } from '../../chain/events.js';
 import type { DecodedTx } from '../../chain/tx.js';
 import { encodeProof } from '../../state/proof.js';
 import type { StateStore } from '../../state/store.js';
-import type { SignatureVerifier } from '../sigpool.js';
+import type { SigItem, SignatureVerifier } from '../sigpool.js';
 import { VERSION } from '../../version.js';
 
 /** Bounded set of tx hashes whose signature this process has verified as valid. */
@@ -65,7 +65,10 @@ class VerifiedSet {
   }
 }
 
-const toAbciEvent = (e: Event): AbciEvent => ({ type: e.type, attributes: e.attributes.map((a) => ({ key: a.key, value: a.value, index: true })) });
+/** Only the attributes modules declare worth an index are marked for CometBFT's tx indexer. */
+function abciEvents(indexed: ReadonlySet<string>): (e: Event) => AbciEvent {
+  return (e) => ({ type: e.type, attributes: e.attributes.map((a) => ({ key: a.key, value: a.value, index: indexed.has(`${e.type}.${a.key}`) })) });
+}
 
 function timestampMs(t: { seconds: bigint; nanos: number } | undefined): bigint {
   return t ? t.seconds * 1000n + BigInt(Math.floor(t.nanos / 1e6)) : 0n;
@@ -76,6 +79,30 @@ function protoTxSize(n: number): number {
   let v = 1;
   for (let x = n; x >= 0x80; x = Math.floor(x / 128)) v++;
   return 1 + v + n;
+}
+
+/**
+ * Collects single signature checks made in the same event-loop turn (CometBFT pipelines many
+ * CheckTx requests per TCP read) into one batch for the worker pool: one message round trip per
+ * batch instead of per tx.
+ */
+class BatchingVerifier {
+  private queue: Array<{ item: SigItem; resolve: (ok: boolean) => void }> = [];
+  constructor(private readonly inner: SignatureVerifier) {}
+  verifyOne(item: SigItem): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.queue.length === 0) setImmediate(() => this.flush());
+      this.queue.push({ item, resolve });
+    });
+  }
+  private flush(): void {
+    const q = this.queue;
+    this.queue = [];
+    this.inner.verify(q.map((x) => x.item)).then(
+      (r) => q.forEach((x, i) => x.resolve(r[i] === true)),
+      () => q.forEach((x) => x.resolve(false)),
+    );
+  }
 }
 
 export interface AbciAppOptions {
@@ -91,14 +118,18 @@ export class AbciApp {
   private readonly verifier: SignatureVerifier;
   private readonly log: Logger;
   private readonly verified = new VerifiedSet(200_000);
+  private readonly batcher: BatchingVerifier;
   /** Stateful CheckTx steps run in arrival order even though signature checks overlap. */
   private checkTail: Promise<unknown> = Promise.resolve();
   private chainIdValue: string | undefined;
+  private readonly toAbciEvent: (e: Event) => AbciEvent;
 
   constructor(o: AbciAppOptions) {
     this.app = o.app;
     this.store = o.store;
     this.verifier = o.verifier;
+    this.batcher = new BatchingVerifier(o.verifier);
+    this.toAbciEvent = abciEvents(new Set(['tx.signer', ...o.app.modules.flatMap((m) => m.indexedAttributes ?? [])]));
     this.log = o.logger;
   }
 
@@ -151,7 +182,7 @@ export class AbciApp {
     const known = decoded !== undefined && this.verified.has(key);
     const sig =
       decoded && !known
-        ? this.verifier.verify([{ publicKey: decoded.tx.body.signer, message: decoded.signBytes, signature: decoded.tx.signature }]).then((r) => r[0] === true)
+        ? this.batcher.verifyOne({ publicKey: decoded.tx.body.signer, message: decoded.signBytes, signature: decoded.tx.signature })
         : Promise.resolve(known);
     const prev = this.checkTail;
     const run = (async (): Promise<ResponseCheckTx> => {
@@ -232,11 +263,11 @@ export class AbciApp {
       info: r.error,
       gasWanted: 0n,
       gasUsed: 0n,
-      events: r.events.map(toAbciEvent),
+      events: r.events.map(this.toAbciEvent),
       codespace: r.codespace,
     }));
     return {
-      events: [...res.beginEvents, ...res.endEvents].map(toAbciEvent),
+      events: [...res.beginEvents, ...res.endEvents].map(this.toAbciEvent),
       txResults,
       validatorUpdates: [],
       appHash: res.appHash,

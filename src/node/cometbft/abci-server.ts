@@ -63,6 +63,18 @@ export class AbciServer {
     socket.setNoDelay(true);
     const reader = new FrameReader();
     let tail: Promise<void> = Promise.resolve();
+    // Responses ready in the same turn go out in one write (CometBFT pipelines CheckTx).
+    let out: Buffer[] = [];
+    const send = (frame: Buffer): void => {
+      if (out.length === 0) {
+        setImmediate(() => {
+          const chunk = out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+          out = [];
+          if (!socket.destroyed) socket.write(chunk);
+        });
+      }
+      out.push(frame);
+    };
     socket.on('data', (chunk: Buffer) => {
       let frames: Buffer[];
       try {
@@ -87,7 +99,7 @@ export class AbciServer {
             this.log.error('ABCI handler failed; CometBFT will stop', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
             res = { exception: { error: e instanceof Error ? e.message : String(e) } };
           }
-          if (!socket.destroyed) socket.write(encodeFrame(Response.encode(res).finish()));
+          send(encodeFrame(Response.encode(res).finish()));
         });
       }
     });

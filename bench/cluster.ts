@@ -1,0 +1,260 @@
+/**
+ * Cluster benchmark: committed transfers/s on a 4-validator CometBFT network on loopback (all
+ * validators share this machine, and every validator checks every tx), next to the embedded
+ * node measured in the same run with the same state size and the same method of counting.
+ *
+ * Txs are signed up front and submitted through CometBFT's JSON-RPC (`broadcast_tx_sync`, in
+ * JSON-RPC batches) spread over all four nodes; they count once in a committed block
+ * (`/blockchain` block metas). Throughput runs at saturation; latency is measured at half that
+ * rate (submission to the block that commits the tx, block time from `/blockchain`).
+ *
+ * Options: --validators N (4), --accounts N (10,000 funded senders+recipients), --txs N (30,000),
+ * --batch N (txs per JSON-RPC batch, 250), --inflight N (8), --block-time D ("1s"),
+ * --latency-seconds S (8), --skip-embedded, --keep.
+ *
+ * Reported: cluster_per_s, embedded_per_s, ratio (cluster ÷ embedded), p50/p99_commit_latency_ms
+ * (cluster, at half load), validators, accounts, txs_committed, txs_rejected.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { toHex } from '../src/core/bytes.js';
+import { sha256 } from '../src/core/hash.js';
+import { Ed25519Key, encodeAddress } from '../src/core/keys.js';
+import { buildTx, type MsgRegistry, type MsgType } from '../src/chain/tx.js';
+import { standardModules } from '../src/chain/index.js';
+import { createTestnet, startValidator, stopTestnet, waitForHeight, type TestnetValidator } from '../src/devnet/testnet.js';
+import { ledgerBench } from './ledger.js';
+
+function opt(args: string[], name: string, def: number): number {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = Number(args[i + 1]);
+  if (!Number.isFinite(v) || v < 0) throw new RangeError(`--${name} needs a non-negative number`);
+  return v;
+}
+const optS = (args: string[], name: string, def: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i < 0 ? def : (args[i + 1] ?? def);
+};
+const log = (m: string) => process.stderr.write(`[cluster] ${m}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (sorted: number[], p: number): number => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number) : 0);
+
+interface BlockMeta {
+  header: { height: string; time: string };
+  num_txs: string;
+}
+
+async function rpcPost(v: TestnetValidator, body: unknown): Promise<unknown> {
+  const r = await fetch(`http://127.0.0.1:${v.ports.rpc}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return r.json();
+}
+
+async function status(v: TestnetValidator): Promise<number> {
+  const r = (await (await fetch(`http://127.0.0.1:${v.ports.rpc}/status`)).json()) as { result: { sync_info: { latest_block_height: string } } };
+  return Number(r.result.sync_info.latest_block_height);
+}
+
+/** Block metas (height, time, tx count) from `from` to `to`, ascending. */
+async function blockMetas(v: TestnetValidator, from: number, to: number): Promise<Array<{ height: number; at: number; txs: number }>> {
+  const out: Array<{ height: number; at: number; txs: number }> = [];
+  for (let hi = to; hi >= from; hi -= 20) {
+    const lo = Math.max(from, hi - 19);
+    const r = (await (await fetch(`http://127.0.0.1:${v.ports.rpc}/blockchain?minHeight=${lo}&maxHeight=${hi}`)).json()) as { result: { block_metas: BlockMeta[] } };
+    for (const m of r.result.block_metas) out.push({ height: Number(m.header.height), at: Date.parse(m.header.time), txs: Number(m.num_txs) });
+  }
+  return out.sort((a, b) => a.height - b.height);
+}
+
+/** CPU seconds (all threads) of every process whose command line mentions `dir`, by kind. */
+function cpuByKind(dir: string): { app: number; cometbft: number } {
+  const out = { app: 0, cometbft: 0 };
+  let pids: string[] = [];
+  try {
+    pids = execFileSync('pgrep', ['-f', dir], { encoding: 'utf8' }).trim().split('\n');
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      let t = 0;
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        t += (Number(f[11]) + Number(f[12])) / 100;
+      }
+      if (cmd.includes('cometbft\0start')) out.cometbft += t;
+      else out.app += t;
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+export async function clusterBench(args: string[]): Promise<Record<string, unknown>> {
+  const n = opt(args, 'validators', 4);
+  const accounts = opt(args, 'accounts', 10_000);
+  const txCount = opt(args, 'txs', 30_000);
+  const batch = opt(args, 'batch', 250);
+  const inflight = opt(args, 'inflight', 8);
+  const latencySeconds = opt(args, 'latency-seconds', 8);
+  const blockTime = optS(args, 'block-time', '1s');
+  const registry: MsgRegistry = (() => {
+    const m = new Map<string, MsgType>();
+    for (const mod of standardModules()) for (const h of mod.msgs ?? []) m.set(h.type, h);
+    return { msgType: (t: string) => m.get(t) };
+  })();
+
+  const senders = Math.max(1, Math.floor(accounts / 2));
+  log(`generating ${senders} sender keys`);
+  const keys = Array.from({ length: senders }, () => Ed25519Key.generate());
+  const recipients = Array.from({ length: accounts - senders }, () => Ed25519Key.generate().address);
+  const balances: Array<[string, bigint]> = [...keys.map((k) => [encodeAddress(k.address), 10n ** 15n] as [string, bigint]), ...recipients.map((a) => [encodeAddress(a), 1n] as [string, bigint])];
+
+  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-cluster-'));
+  const basePort = 31_000 + Math.floor(Math.random() * 200) * 100;
+  const info = createTestnet({ dir, validators: n, basePort, timeoutCommit: blockTime, extraBalances: balances });
+  const chainId = info.chainId;
+  const seqs = new Array<bigint>(senders).fill(0n);
+  let next = 0;
+  const transfer = (): string => {
+    const s = next++ % senders;
+    const tx = buildTx(registry, keys[s] as Ed25519Key, {
+      chainId,
+      sequence: seqs[s]!++,
+      fee: 10_000n,
+      msgs: [{ type: 'bank/send', value: { to: recipients[(Math.random() * recipients.length) | 0] as Uint8Array, amount: 1n } }],
+    });
+    return `0x${toHex(tx)}`;
+  };
+  log(`signing ${txCount} transfers`);
+  const batches: string[][] = [];
+  for (let i = 0; i < txCount; i += batch) batches.push(Array.from({ length: Math.min(batch, txCount - i) }, transfer));
+
+  let result: Record<string, unknown> = {};
+  try {
+    log(`starting ${n} validators (app + CometBFT each)`);
+    for (const v of info.validators) startValidator(info, v);
+    await waitForHeight(info, 2, 120_000);
+    const v0 = info.validators[0] as TestnetValidator;
+    let rejected = 0;
+    let firstError = '';
+    const submit = async (b: string[], via: TestnetValidator): Promise<void> => {
+      const res = (await rpcPost(
+        via,
+        b.map((tx, i) => ({ jsonrpc: '2.0', id: i, method: 'broadcast_tx_sync', params: { tx: Buffer.from(tx.slice(2), 'hex').toString('base64') } })),
+      )) as Array<{ result?: { code: number; log: string }; error?: { data?: string } }> | { error?: { data?: string; message?: string } };
+      if (!Array.isArray(res)) throw new Error(`JSON-RPC batch refused: ${JSON.stringify(res.error)}`);
+      for (const r of res) {
+        if (!r.result || r.result.code !== 0) {
+          rejected++;
+          firstError ||= r.result?.log ?? r.error?.data ?? 'error';
+        }
+      }
+    };
+
+    // ---- throughput at saturation ----
+    const startHeight = await status(v0);
+    log(`throughput: ${txCount} txs in ${batches.length} JSON-RPC batches over ${n} nodes, ${inflight} in flight`);
+    let k = 0;
+    const cpu0 = cpuByKind(dir);
+    await Promise.all(
+      Array.from({ length: inflight }, async (_, w) => {
+        while (k < batches.length) {
+          const i = k++;
+          await submit(batches[i] as string[], info.validators[(i + w) % n] as TestnetValidator);
+        }
+      }),
+    );
+    if (rejected) log(`${rejected} txs rejected, first: ${firstError}`);
+    const want = txCount - rejected;
+    let metas: Array<{ height: number; at: number; txs: number }> = [];
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const h = await status(v0);
+      metas = await blockMetas(v0, startHeight + 1, h);
+      if (metas.reduce((s, m) => s + m.txs, 0) >= want || Date.now() > deadline) break;
+      await sleep(500);
+    }
+    const cpu1 = cpuByKind(dir);
+    const withTxs = metas.filter((m) => m.txs > 0);
+    const first = withTxs[0];
+    const last = withTxs[withTxs.length - 1];
+    const steady = withTxs.slice(1).reduce((s, m) => s + m.txs, 0);
+    const clusterPerS = first && last && last.at > first.at ? steady / ((last.at - first.at) / 1000) : 0;
+    const committed = withTxs.reduce((s, m) => s + m.txs, 0);
+    log(`cluster: ${committed} committed, ${Math.round(clusterPerS)} tx/s; blocks: ${withTxs.map((m) => `${m.txs}@${m.at - (first?.at ?? 0)}`).join(" ")}`);
+
+    // ---- latency at half that rate: from submission to the NewBlock event carrying the tx ----
+    const rate = Math.max(50, clusterPerS / 2);
+    const perTick = Math.max(1, Math.round(rate / 10));
+    const ticks = Math.round(latencySeconds * 10);
+    const lbatches = Array.from({ length: ticks }, () => Array.from({ length: perTick }, transfer));
+    const sentAt = new Map<string, number>();
+    const lat: number[] = [];
+    const ws = new WebSocket(`ws://127.0.0.1:${v0.ports.rpc}/websocket`);
+    await new Promise((r, j) => {
+      ws.once('open', r);
+      ws.once('error', j);
+    });
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString()) as { result?: { data?: { value?: { block?: { data?: { txs?: string[] } } } } } };
+      const txs = m.result?.data?.value?.block?.data?.txs;
+      if (!txs) return;
+      const now = performance.now();
+      for (const t of txs) {
+        const at = sentAt.get(toHex(sha256(Buffer.from(t, 'base64'))));
+        if (at !== undefined) lat.push(now - at);
+      }
+    });
+    ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'subscribe', id: 1, params: { query: "tm.event='NewBlock'" } }));
+    await sleep(300);
+    log(`latency: ${Math.round(rate)} tx/s for ${latencySeconds} s`);
+    const t0 = performance.now();
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < ticks; i++) {
+      const wait = t0 + i * 100 - performance.now();
+      if (wait > 0) await sleep(wait);
+      const now = performance.now();
+      for (const tx of lbatches[i] as string[]) sentAt.set(toHex(sha256(Buffer.from(tx.slice(2), 'hex'))), now);
+      sends.push(submit(lbatches[i] as string[], info.validators[i % n] as TestnetValidator));
+    }
+    await Promise.all(sends);
+    for (let i = 0; i < 100 && lat.length < sentAt.size - rejected; i++) await sleep(100);
+    ws.close();
+    lat.sort((a, b) => a - b);
+    await stopTestnet(info);
+
+    let embeddedPerS = 0;
+    if (!args.includes('--skip-embedded')) {
+      log('embedded node, same state size and tx count');
+      const e = await ledgerBench(['--accounts', String(accounts), '--senders', String(senders), '--txs', String(txCount), '--latency-seconds', '1']);
+      embeddedPerS = Number(e.transfers_per_s);
+    }
+    result = {
+      bench: 'cluster',
+      cluster_per_s: Math.round(clusterPerS),
+      embedded_per_s: embeddedPerS,
+      ratio: embeddedPerS ? Number((clusterPerS / embeddedPerS).toFixed(3)) : null,
+      p50_commit_latency_ms: Math.round(percentile(lat, 50)),
+      p99_commit_latency_ms: Math.round(percentile(lat, 99)),
+      latency_load_tx_per_s: Math.round(rate),
+      validators: n,
+      accounts,
+      txs_committed: committed,
+      txs_rejected: rejected,
+      block_time: blockTime,
+      app_cpu_us_per_tx: Math.round(((cpu1.app - cpu0.app) * 1e6) / Math.max(1, committed)),
+      cometbft_cpu_us_per_tx: Math.round(((cpu1.cometbft - cpu0.cometbft) * 1e6) / Math.max(1, committed)),
+    };
+  } finally {
+    await stopTestnet(info);
+    if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true });
+  }
+  return result;
+}
