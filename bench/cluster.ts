@@ -117,7 +117,8 @@ export async function clusterBench(args: string[]): Promise<Record<string, unkno
   const balances: Array<[string, bigint]> = [...keys.map((k) => [encodeAddress(k.address), 10n ** 15n] as [string, bigint]), ...recipients.map((a) => [encodeAddress(a), 1n] as [string, bigint])];
 
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-cluster-'));
-  const basePort = 31_000 + Math.floor(Math.random() * 200) * 100;
+  // Below the ephemeral port range (32768+), where outgoing connections could take our ports.
+  const basePort = 10_000 + Math.floor(Math.random() * 90) * 100;
   const info = createTestnet({ dir, validators: n, basePort, timeoutCommit: blockTime, extraBalances: balances });
   const chainId = info.chainId;
   const seqs = new Array<bigint>(senders).fill(0n);

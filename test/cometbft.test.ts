@@ -66,7 +66,8 @@ async function sameAppHashes(nodes: TestnetValidator[], upTo: number): Promise<v
 
 test('cometbft: a 4-validator network commits, agrees, survives kill -9 and halts safely without quorum', { timeout: 300_000 }, async () => {
   const dir = tempDir('gw-testnet-');
-  const basePort = 30_000 + Math.floor(Math.random() * 300) * 100;
+  // Below the ephemeral port range (32768+), where outgoing connections could take our ports.
+  const basePort = 20_000 + Math.floor(Math.random() * 120) * 100;
   const info = createTestnet({ dir: dir.path, validators: 4, basePort, timeoutCommit: '300ms' });
   const [v0, v1, v2, v3] = info.validators as [TestnetValidator, TestnetValidator, TestnetValidator, TestnetValidator];
   const faucet: Signer = new Keyring(join(dir.path, 'keyring')).signer('faucet');
