@@ -190,7 +190,7 @@ test('cometbft: a 4-validator network commits, agrees, survives kill -9 and halt
     badHash.app_hash = toHex(new Uint8Array(32).fill(7)).toUpperCase();
     assert.throws(() => verifyCometCommit(badHash, sh.commit, vals, trusted), VerificationError, 'a changed app hash no longer matches the signed block id');
     const badSig = clone(sh.commit);
-    const sig0 = badSig.signatures.find((x) => x.signature) as { signature: string };
+    const sig0 = badSig.signatures.find((x) => x.block_id_flag === 2 && x.signature) as { signature: string };
     const raw = Buffer.from(sig0.signature, 'base64');
     raw[5] = (raw[5] as number) ^ 1;
     sig0.signature = raw.toString('base64');
