@@ -154,6 +154,10 @@ export function createTestnet(o: TestnetOptions): TestnetInfo {
     t = setToml(t, 'p2p', 'allow_duplicate_ip', true);
     t = setToml(t, 'consensus', 'timeout_commit', o.timeoutCommit ?? '1s');
     t = setToml(t, 'instrumentation', 'prometheus_listen_addr', '');
+    // A tx arrives from every peer; a seen-tx cache smaller than the txs in flight lets the
+    // duplicates through to CheckTx again.
+    t = setToml(t, 'mempool', 'size', 50_000);
+    t = setToml(t, 'mempool', 'cache_size', 200_000);
     writeFileSync(file, t);
   }
   const info: TestnetInfo = {

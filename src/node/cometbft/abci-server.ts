@@ -39,6 +39,8 @@ function dispatch(app: AbciApp, req: Request): Reply {
 export class AbciServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  /** Requests served, by type (logged at shutdown). */
+  private readonly counts = new Map<string, number>();
 
   constructor(
     private readonly app: AbciApp,
@@ -87,7 +89,10 @@ export class AbciServer {
       for (const f of frames) {
         let reply: Promise<Response>;
         try {
-          reply = Promise.resolve(dispatch(this.app, Request.decode(f)));
+          const req = Request.decode(f);
+          const kind = Object.keys(req).find((k) => (req as Record<string, unknown>)[k] !== undefined) ?? 'unknown';
+          this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+          reply = Promise.resolve(dispatch(this.app, req));
         } catch (e) {
           reply = Promise.reject(e);
         }
@@ -108,6 +113,7 @@ export class AbciServer {
   }
 
   async close(): Promise<void> {
+    this.log.info('ABCI requests served', Object.fromEntries(this.counts));
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
