@@ -58,11 +58,14 @@ if (!existsSync(buildStamp) || statSync(buildStamp).mtimeMs < srcTime) {
   writeFileSync(buildStamp, new Date().toISOString());
 } else log('build up to date');
 
-// 4. CometBFT (multi-validator networks and their tests), from the Go module proxy.
-try {
-  const { ensureCometbft } = await import('./cometbft.mjs');
-  const bin = ensureCometbft(log);
-  log(`CometBFT ready: ${bin}`);
-} catch (e) {
-  fail(e.message);
+// 4. CometBFT (multi-validator networks and their tests), from the Go module proxy. `npm start`
+// (one embedded node) does not need it: --no-cometbft skips this step; commands that need it
+// install it on first use anyway.
+if (!process.argv.includes('--no-cometbft')) {
+  try {
+    const { ensureCometbft } = await import('./cometbft.mjs');
+    log(`CometBFT ready: ${ensureCometbft(log)}`);
+  } catch (e) {
+    fail(e.message);
+  }
 }
