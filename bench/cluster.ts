@@ -9,7 +9,7 @@
  * rate (submission to the block that commits the tx, block time from `/blockchain`).
  *
  * Options: --validators N (4), --accounts N (10,000 funded senders+recipients), --txs N (30,000),
- * --batch N (txs per JSON-RPC batch, 250), --inflight N (8), --block-time D ("1s"),
+ * --batch N (txs per JSON-RPC batch, 250), --inflight N (32), --block-time D ("1s"),
  * --latency-seconds S (8), --skip-embedded, --keep.
  *
  * Reported: cluster_per_s, embedded_per_s, ratio (cluster ÷ embedded), p50/p99_commit_latency_ms
@@ -101,7 +101,7 @@ export async function clusterBench(args: string[]): Promise<Record<string, unkno
   const accounts = opt(args, 'accounts', 10_000);
   const txCount = opt(args, 'txs', 30_000);
   const batch = opt(args, 'batch', 250);
-  const inflight = opt(args, 'inflight', 8);
+  const inflight = opt(args, 'inflight', 32);
   const latencySeconds = opt(args, 'latency-seconds', 8);
   const blockTime = optS(args, 'block-time', '1s');
   const registry: MsgRegistry = (() => {
@@ -133,9 +133,19 @@ export async function clusterBench(args: string[]): Promise<Record<string, unkno
     });
     return `0x${toHex(tx)}`;
   };
+  // Each sender's txs always go to the same node, and sequence r of every sender goes out (round
+  // r) only after round r - 1 was accepted: no tx ever reaches a node before its predecessor.
   log(`signing ${txCount} transfers`);
-  const batches: string[][] = [];
-  for (let i = 0; i < txCount; i += batch) batches.push(Array.from({ length: Math.min(batch, txCount - i) }, transfer));
+  const rounds: Array<Array<{ node: number; txs: string[] }>> = [];
+  for (let start = 0; start < txCount; start += senders) {
+    const byNode: string[][] = Array.from({ length: n }, () => []);
+    for (let i = start; i < Math.min(txCount, start + senders); i++) (byNode[i % senders % n] as string[]).push(transfer());
+    const round: Array<{ node: number; txs: string[] }> = [];
+    byNode.forEach((txs, node) => {
+      for (let i = 0; i < txs.length; i += batch) round.push({ node, txs: txs.slice(i, i + batch) });
+    });
+    rounds.push(round);
+  }
 
   let result: Record<string, unknown> = {};
   try {
@@ -161,17 +171,19 @@ export async function clusterBench(args: string[]): Promise<Record<string, unkno
 
     // ---- throughput at saturation ----
     const startHeight = await status(v0);
-    log(`throughput: ${txCount} txs in ${batches.length} JSON-RPC batches over ${n} nodes, ${inflight} in flight`);
-    let k = 0;
+    log(`throughput: ${txCount} txs in ${rounds.length} rounds of JSON-RPC batches over ${n} nodes, ${inflight} in flight`);
     const cpu0 = cpuByKind(dir);
-    await Promise.all(
-      Array.from({ length: inflight }, async (_, w) => {
-        while (k < batches.length) {
-          const i = k++;
-          await submit(batches[i] as string[], info.validators[(i + w) % n] as TestnetValidator);
-        }
-      }),
-    );
+    for (const round of rounds) {
+      let k = 0;
+      await Promise.all(
+        Array.from({ length: inflight }, async () => {
+          while (k < round.length) {
+            const b = round[k++] as { node: number; txs: string[] };
+            await submit(b.txs, info.validators[b.node] as TestnetValidator);
+          }
+        }),
+      );
+    }
     if (rejected) log(`${rejected} txs rejected, first: ${firstError}`);
     const want = txCount - rejected;
     let metas: Array<{ height: number; at: number; txs: number }> = [];
