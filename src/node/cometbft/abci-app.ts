@@ -39,7 +39,10 @@ import { sha256 } from '../../core/hash.js';
 import { addressFromPublicKey } from '../../core/keys.js';
 import type { Logger } from '../../core/log.js';
 import type { App, BlockTx } from '../../chain/app.js';
+import { TxErrors } from '../../chain/errors.js';
 import { parseGenesis } from '../../chain/genesis.js';
+import { getParams } from '../../chain/module.js';
+import { authParams } from '../../chain/modules/auth/index.js';
 import { standardModules } from '../../chain/index.js';
 import type { Event } from '../../chain/events.js';
 import type { DecodedTx } from '../../chain/tx.js';
@@ -118,6 +121,12 @@ export class AbciApp {
   private readonly verifier: SignatureVerifier;
   private readonly log: Logger;
   private readonly verified = new VerifiedSet(200_000);
+  /**
+   * Txs decoded by CheckTx, by SHA-256 of their bytes: ProcessProposal, FinalizeBlock and
+   * rechecks see the same bytes again and skip decoding (two generations, bounded).
+   */
+  private decodedYoung = new Map<string, DecodedTx>();
+  private decodedOld = new Map<string, DecodedTx>();
   private readonly batcher: BatchingVerifier;
   /** Stateful CheckTx steps run in arrival order even though signature checks overlap. */
   private checkTail: Promise<unknown> = Promise.resolve();
@@ -164,6 +173,26 @@ export class AbciApp {
     return { validators: [], appHash };
   }
 
+  /**
+   * Decodes (or recalls) a tx; throws the decode error as a ChainError. The size limit is checked
+   * every time against the committed parameters, so a recalled tx is judged like a fresh one.
+   */
+  private decode(tx: Uint8Array): DecodedTx {
+    const max = getParams(this.app.state, 'auth', authParams).maxTxBytes;
+    if (tx.length > max) throw TxErrors.TX_TOO_LARGE(`tx is ${tx.length} bytes, the limit is ${max}`);
+    const k = sha256(tx);
+    const ks = toHex(k);
+    const hit = this.decodedYoung.get(ks) ?? this.decodedOld.get(ks);
+    if (hit) return hit;
+    const d = this.app.decode(tx);
+    this.decodedYoung.set(ks, d);
+    if (this.decodedYoung.size >= 100_000) {
+      this.decodedOld = this.decodedYoung;
+      this.decodedYoung = new Map();
+    }
+    return d;
+  }
+
   private get chainId(): string {
     this.chainIdValue ??= this.app.chainId;
     return this.chainIdValue;
@@ -174,7 +203,7 @@ export class AbciApp {
     let decoded: DecodedTx | undefined;
     let failure: ResponseCheckTx | undefined;
     try {
-      decoded = this.app.decode(req.tx);
+      decoded = this.decode(req.tx);
     } catch (e) {
       failure = this.errorResponse(e);
     }
@@ -220,7 +249,7 @@ export class AbciApp {
   processProposal(req: RequestProcessProposal): ResponseProcessProposal {
     for (const tx of req.txs) {
       try {
-        this.app.decode(tx);
+        this.decode(tx);
       } catch {
         return { status: ResponseProcessProposal_ProposalStatus.REJECT };
       }
@@ -231,7 +260,7 @@ export class AbciApp {
   async finalizeBlock(req: RequestFinalizeBlock): Promise<ResponseFinalizeBlock> {
     const decoded: (DecodedTx | undefined)[] = req.txs.map((tx) => {
       try {
-        return this.app.decode(tx);
+        return this.decode(tx);
       } catch {
         return undefined;
       }
