@@ -108,6 +108,9 @@ class BatchingVerifier {
   }
 }
 
+/** The answer to every accepted CheckTx (one shared object, so the server can reuse its bytes). */
+export const CHECK_TX_OK: ResponseCheckTx = Object.freeze({ code: 0, data: new Uint8Array(0), log: '', info: '', gasWanted: 0n, gasUsed: 0n, events: [], codespace: '' });
+
 export interface AbciAppOptions {
   readonly app: App;
   readonly store: StateStore;
@@ -221,7 +224,8 @@ export class AbciApp {
       if (ok) this.verified.add(key);
       // A tx whose signature failed runs with signatureChecked=false, so ante reports BAD_SIGNATURE.
       const r = this.app.checkTx({ bytes: req.tx, decoded, signatureChecked: ok });
-      if (r.code !== 0 && req.type === CheckTxType.RECHECK) this.log.debug('recheck evicted a tx', { hash: key, error: r.error });
+      if (r.code === 0) return CHECK_TX_OK;
+      if (req.type === CheckTxType.RECHECK) this.log.debug('recheck evicted a tx', { hash: key, error: r.error });
       return { code: r.code, data: new Uint8Array(0), log: r.log, info: r.error, gasWanted: 0n, gasUsed: 0n, events: [], codespace: r.codespace };
     })();
     this.checkTail = run.catch(() => undefined);

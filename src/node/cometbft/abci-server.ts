@@ -11,16 +11,20 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Request, Response } from 'cosmjs-types/tendermint/abci/types';
 import type { Logger } from '../../core/log.js';
-import type { AbciApp } from './abci-app.js';
+import { CHECK_TX_OK, type AbciApp } from './abci-app.js';
 import { FrameReader, encodeFrame } from './framing.js';
 
 type Reply = Response | Promise<Response>;
+
+// Most CheckTx answers are "accepted": encode that response once.
+const CHECK_TX_OK_RESPONSE: Response = { checkTx: CHECK_TX_OK };
+const CHECK_TX_OK_FRAME = encodeFrame(Response.encode(CHECK_TX_OK_RESPONSE).finish());
 
 function dispatch(app: AbciApp, req: Request): Reply {
   if (req.echo) return { echo: { message: req.echo.message } };
   if (req.flush) return { flush: {} };
   if (req.info) return { info: app.info(req.info) };
-  if (req.checkTx) return app.checkTx(req.checkTx).then((checkTx) => ({ checkTx }));
+  if (req.checkTx) return app.checkTx(req.checkTx).then((checkTx) => (checkTx === CHECK_TX_OK ? CHECK_TX_OK_RESPONSE : { checkTx }));
   if (req.query) return { query: app.query(req.query) };
   if (req.initChain) return app.initChain(req.initChain).then((initChain) => ({ initChain }));
   if (req.prepareProposal) return { prepareProposal: app.prepareProposal(req.prepareProposal) };
@@ -104,7 +108,7 @@ export class AbciServer {
             this.log.error('ABCI handler failed; CometBFT will stop', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
             res = { exception: { error: e instanceof Error ? e.message : String(e) } };
           }
-          send(encodeFrame(Response.encode(res).finish()));
+          send(res === CHECK_TX_OK_RESPONSE ? CHECK_TX_OK_FRAME : encodeFrame(Response.encode(res).finish()));
         });
       }
     });
