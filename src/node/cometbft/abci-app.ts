@@ -123,7 +123,7 @@ export class AbciApp {
   private readonly store: StateStore;
   private readonly verifier: SignatureVerifier;
   private readonly log: Logger;
-  private readonly verified = new VerifiedSet(200_000);
+  private readonly verified = new VerifiedSet(100_000);
   /**
    * Txs decoded by CheckTx, by SHA-256 of their bytes: ProcessProposal, FinalizeBlock and
    * rechecks see the same bytes again and skip decoding (two generations, bounded).
@@ -189,7 +189,7 @@ export class AbciApp {
     if (hit) return hit;
     const d = this.app.decode(tx);
     this.decodedYoung.set(ks, d);
-    if (this.decodedYoung.size >= 100_000) {
+    if (this.decodedYoung.size >= 20_000) {
       this.decodedOld = this.decodedYoung;
       this.decodedYoung = new Map();
     }
