@@ -23,22 +23,12 @@ import WebSocket from 'ws';
 import { toHex } from '../src/core/bytes.js';
 import { sha256 } from '../src/core/hash.js';
 import { Ed25519Key, encodeAddress } from '../src/core/keys.js';
-import { buildTx, type MsgRegistry, type MsgType } from '../src/chain/tx.js';
-import { standardModules } from '../src/chain/index.js';
+import { buildTx, type MsgRegistry } from '../src/chain/tx.js';
+import { standardRegistry } from '../src/chain/index.js';
 import { createTestnet, startValidator, stopTestnet, waitForHeight, type TestnetValidator } from '../src/devnet/testnet.js';
 import { ledgerBench } from './ledger.js';
+import { numberOption, stringOption } from './args.js';
 
-function opt(args: string[], name: string, def: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(args[i + 1]);
-  if (!Number.isFinite(v) || v < 0) throw new RangeError(`--${name} needs a non-negative number`);
-  return v;
-}
-const optS = (args: string[], name: string, def: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i < 0 ? def : (args[i + 1] ?? def);
-};
 const log = (m: string) => process.stderr.write(`[cluster] ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number): number => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number) : 0);
@@ -97,18 +87,14 @@ function cpuByKind(dir: string): { app: number; cometbft: number } {
 }
 
 export async function clusterBench(args: string[]): Promise<Record<string, unknown>> {
-  const n = opt(args, 'validators', 4);
-  const accounts = opt(args, 'accounts', 10_000);
-  const txCount = opt(args, 'txs', 30_000);
-  const batch = opt(args, 'batch', 250);
-  const inflight = opt(args, 'inflight', 32);
-  const latencySeconds = opt(args, 'latency-seconds', 8);
-  const blockTime = optS(args, 'block-time', '1s');
-  const registry: MsgRegistry = (() => {
-    const m = new Map<string, MsgType>();
-    for (const mod of standardModules()) for (const h of mod.msgs ?? []) m.set(h.type, h);
-    return { msgType: (t: string) => m.get(t) };
-  })();
+  const n = numberOption(args, 'validators', 4);
+  const accounts = numberOption(args, 'accounts', 10_000);
+  const txCount = numberOption(args, 'txs', 30_000);
+  const batch = numberOption(args, 'batch', 250);
+  const inflight = numberOption(args, 'inflight', 32);
+  const latencySeconds = numberOption(args, 'latency-seconds', 8);
+  const blockTime = stringOption(args, 'block-time', '1s');
+  const registry: MsgRegistry = standardRegistry();
 
   const senders = Math.max(1, Math.floor(accounts / 2));
   log(`generating ${senders} sender keys`);

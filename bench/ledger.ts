@@ -32,18 +32,13 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { Ed25519Key, encodeAddress } from '../src/core/keys.js';
-import { buildTx, type MsgRegistry, type MsgType } from '../src/chain/tx.js';
-import { standardModules } from '../src/chain/index.js';
+import { buildTx, type MsgRegistry } from '../src/chain/tx.js';
+import { standardRegistry } from '../src/chain/index.js';
 import { initHome } from '../src/devnet/init.js';
 import { BIN } from '../src/testkit/proc.js';
+import { encodeTxBatch } from '../src/api/server.js';
+import { numberOption } from './args.js';
 
-function opt(args: string[], name: string, def: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(args[i + 1]);
-  if (!Number.isFinite(v) || v < 0) throw new RangeError(`--${name} needs a non-negative number`);
-  return v;
-}
 
 const log = (m: string) => process.stderr.write(`[ledger] ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,17 +81,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-/** Binary batch body: (u32 length, tx) repeated. */
-function batchBody(txs: Uint8Array[]): Buffer {
-  const body = Buffer.allocUnsafe(txs.reduce((n, t) => n + 4 + t.length, 0));
-  let o = 0;
-  for (const t of txs) {
-    body.writeUInt32BE(t.length, o);
-    body.set(t, o + 4);
-    o += 4 + t.length;
-  }
-  return body;
-}
 
 async function startNode(home: string, flags: string[]): Promise<{ node: ChildProcess; url: string }> {
   const node = spawn(process.execPath, ['--max-semi-space-size=64', ...flags, BIN, '--home', home, 'node', 'start', '--api-port', '0', '--log-level', 'warn'], {
@@ -128,20 +112,16 @@ async function post(url: string, body: Buffer): Promise<{ rejected: number; firs
 }
 
 export async function ledgerBench(args: string[]): Promise<Record<string, unknown>> {
-  const accounts = opt(args, 'accounts', 1_000_000);
-  const senders = Math.min(opt(args, 'senders', 20_000), accounts);
-  const txCount = opt(args, 'txs', 120_000);
-  const batch = opt(args, 'batch', 1000);
-  const inflight = opt(args, 'inflight', 16);
-  const blockTime = opt(args, 'block-time', 1000);
-  const latencyLoad = opt(args, 'latency-load', 0.5);
-  const latencySeconds = opt(args, 'latency-seconds', 8);
+  const accounts = numberOption(args, 'accounts', 1_000_000);
+  const senders = Math.min(numberOption(args, 'senders', 20_000), accounts);
+  const txCount = numberOption(args, 'txs', 120_000);
+  const batch = numberOption(args, 'batch', 1000);
+  const inflight = numberOption(args, 'inflight', 16);
+  const blockTime = numberOption(args, 'block-time', 1000);
+  const latencyLoad = numberOption(args, 'latency-load', 0.5);
+  const latencySeconds = numberOption(args, 'latency-seconds', 8);
   const home = mkdtempSync(join(tmpdir(), 'gw-bench-ledger-'));
-  const registry: MsgRegistry = (() => {
-    const m = new Map<string, MsgType>();
-    for (const mod of standardModules()) for (const h of mod.msgs ?? []) m.set(h.type, h);
-    return { msgType: (t: string) => m.get(t) };
-  })();
+  const registry: MsgRegistry = standardRegistry();
   const chainId = 'bench-ledger';
 
   log(`generating ${senders} sender keys and ${accounts - senders} other accounts`);
@@ -160,7 +140,7 @@ export async function ledgerBench(args: string[]): Promise<Record<string, unknow
   };
   log(`signing ${txCount} transfers for the throughput phase`);
   const bodies: Buffer[] = [];
-  for (let i = 0; i < txCount; i += batch) bodies.push(batchBody(Array.from({ length: Math.min(batch, txCount - i) }, transfer)));
+  for (let i = 0; i < txCount; i += batch) bodies.push(encodeTxBatch(Array.from({ length: Math.min(batch, txCount - i) }, transfer)));
 
   log('initializing the chain (genesis with all accounts)');
   let t0 = performance.now();
@@ -225,7 +205,7 @@ export async function ledgerBench(args: string[]): Promise<Record<string, unknow
   const perTick = Math.max(1, Math.round(rate / 20)); // 20 requests per second
   const ticks = Math.round(latencySeconds * 20);
   log(`phase 2: ${Math.round(rate)} tx/s for ${latencySeconds} s (${perTick} txs every 50 ms)`);
-  const p2bodies = Array.from({ length: ticks }, () => batchBody(Array.from({ length: perTick }, transfer)));
+  const p2bodies = Array.from({ length: ticks }, () => encodeTxBatch(Array.from({ length: perTick }, transfer)));
   const sentAt: number[] = [];
   const start2 = performance.now();
   const sends: Promise<unknown>[] = [];

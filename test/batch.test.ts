@@ -16,6 +16,7 @@ import { getTx, waitForTx } from '../src/client/actions/getTx.js';
 import { initHome } from '../src/devnet/init.js';
 import { homePaths } from '../src/node/home.js';
 import { startNode, tempDir, testKey, type NodeProcess } from '../src/testkit/index.js';
+import { encodeTxBatch } from '../src/api/server.js';
 
 const CHAIN_ID = 'batch-chain';
 const FUNDS = 1_000_000_000n;
@@ -43,17 +44,8 @@ interface BatchReply {
   error?: { code: string; message: string };
 }
 
-/** (u32 big-endian length, tx bytes) repeated. */
-function frame(txs: readonly Bytes[]): Buffer {
-  const body = Buffer.alloc(txs.reduce((n, t) => n + 4 + t.length, 0));
-  let o = 0;
-  for (const t of txs) {
-    body.writeUInt32BE(t.length, o);
-    body.set(t, o + 4);
-    o += 4 + t.length;
-  }
-  return body;
-}
+const frame = encodeTxBatch;
+
 
 async function postBatch(body: Uint8Array): Promise<{ status: number; type: string; body: BatchReply }> {
   const res = await fetch(`${node.url}/v1/txs`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body });

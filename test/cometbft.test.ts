@@ -15,8 +15,8 @@ import { decode } from '../src/core/codec.js';
 import { Ed25519Key, type Signer } from '../src/core/keys.js';
 import { bankAccountKey } from '../src/chain/keys.js';
 import { accountCodec } from '../src/chain/modules/bank/keeper.js';
-import { standardModules } from '../src/chain/index.js';
-import { buildTx, type MsgRegistry, type MsgType } from '../src/chain/tx.js';
+import { standardRegistry } from '../src/chain/index.js';
+import { buildTx, type MsgRegistry } from '../src/chain/tx.js';
 import { Keyring } from '../src/client/keyring.js';
 import { cometVerifiedQuery, verifyCometCommit, type CommitJson, type HeaderJson, type TrustedValidator, type ValidatorJson } from '../src/client/cometbft.js';
 import { VerificationError } from '../src/client/errors.js';
@@ -24,11 +24,7 @@ import { fromHex } from '../src/core/bytes.js';
 import { createTestnet, isAlive, startValidator, stopTestnet, testnetStatus, waitForHeight, type TestnetInfo, type TestnetValidator } from '../src/devnet/testnet.js';
 import { tempDir } from '../src/testkit/index.js';
 
-const registry: MsgRegistry = (() => {
-  const m = new Map<string, MsgType>();
-  for (const mod of standardModules()) for (const h of mod.msgs ?? []) m.set(h.type, h);
-  return { msgType: (t: string) => m.get(t) };
-})();
+const registry: MsgRegistry = standardRegistry();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function rpc<T>(v: TestnetValidator, path: string): Promise<T> {

@@ -8,15 +8,11 @@ import fc from 'fast-check';
 import { toBase64 } from '../src/core/bytes.js';
 import { ChainError, CodecError } from '../src/core/errors.js';
 import { encode } from '../src/core/codec.js';
-import { standardModules } from '../src/chain/index.js';
-import { decodeTx, txCodec, type MsgRegistry, type MsgType } from '../src/chain/tx.js';
+import { standardModules, standardRegistry } from '../src/chain/index.js';
+import { decodeTx, txCodec, type MsgRegistry } from '../src/chain/tx.js';
 import { cli, startNode, tempDir } from '../src/testkit/index.js';
 
-const registry: MsgRegistry = (() => {
-  const m = new Map<string, MsgType>();
-  for (const mod of standardModules()) for (const h of mod.msgs ?? []) m.set(h.type, h);
-  return { msgType: (t: string) => m.get(t) };
-})();
+const registry: MsgRegistry = standardRegistry();
 
 test('fuzz: the tx decoder rejects random bytes with CodecError only, and accepted bytes are canonical', () => {
   fc.assert(

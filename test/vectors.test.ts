@@ -12,8 +12,8 @@ import { fromHex, toHex, utf8 } from '../src/core/bytes.js';
 import { decode, encode } from '../src/core/codec.js';
 import { sha256 } from '../src/core/hash.js';
 import { Ed25519Key, encodeAddress } from '../src/core/keys.js';
-import { standardModules } from '../src/chain/index.js';
-import { buildTx, decodeTx, signBytesOf, txCodec, txHashHex, txToJSON, type MsgRegistry, type MsgType } from '../src/chain/tx.js';
+import { standardRegistry } from '../src/chain/index.js';
+import { buildTx, decodeTx, signBytesOf, txCodec, txHashHex, txToJSON, type MsgRegistry } from '../src/chain/tx.js';
 import { accountCodec } from '../src/chain/modules/bank/keeper.js';
 import { headerCodec, headerHash } from '../src/node/block.js';
 import { updateTree, prove, decodeNode, type Change } from '../src/state/jmt.js';
@@ -22,11 +22,7 @@ import { REPO } from '../src/testkit/index.js';
 import { compare, toKeyString } from '../src/core/bytes.js';
 
 const file = join(REPO, 'test', 'vectors', 'encoding.json');
-const registry: MsgRegistry = (() => {
-  const m = new Map<string, MsgType>();
-  for (const mod of standardModules()) for (const h of mod.msgs ?? []) m.set(h.type, h);
-  return { msgType: (t: string) => m.get(t) };
-})();
+const registry: MsgRegistry = standardRegistry();
 
 function compute() {
   const signer = Ed25519Key.fromSeed(sha256(utf8('groundwork vector signer')));

@@ -106,6 +106,18 @@ function parseHash(s: string, what = 'hash'): Bytes {
   return b;
 }
 
+/** Encodes txs as an application/octet-stream batch: repeated (u32 BE length, tx bytes). */
+export function encodeTxBatch(txs: readonly Bytes[]): Buffer {
+  const body = Buffer.allocUnsafe(txs.reduce((n, t) => n + 4 + t.length, 0));
+  let o = 0;
+  for (const t of txs) {
+    body.writeUInt32BE(t.length, o);
+    body.set(t, o + 4);
+    o += 4 + t.length;
+  }
+  return body;
+}
+
 /** Splits an application/octet-stream batch: repeated (u32 BE length, tx bytes). */
 export function splitTxBatch(body: Bytes): Bytes[] {
   const out: Bytes[] = [];

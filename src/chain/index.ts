@@ -4,6 +4,7 @@
 import type { StateStore } from '../state/store.js';
 import { App } from './app.js';
 import type { Module } from './module.js';
+import type { MsgRegistry, MsgType } from './tx.js';
 import { authModule } from './modules/auth/index.js';
 import { bankModule } from './modules/bank/index.js';
 import { consensusModule } from './modules/consensus/index.js';
@@ -15,4 +16,11 @@ export function standardModules(): Module[] {
 
 export function createApp(store: StateStore): App {
   return new App(store, standardModules());
+}
+
+/** The message types of the standard modules, for building and decoding txs outside an App. */
+export function standardRegistry(): MsgRegistry {
+  const types = new Map<string, MsgType>();
+  for (const m of standardModules()) for (const h of m.msgs ?? []) types.set(h.type, h);
+  return { msgType: (t) => types.get(t) };
 }

@@ -7,9 +7,6 @@ import {
   EMPTY_ROOT,
   decodeNode,
   getValue,
-  internalHash,
-  leafHash,
-  nibble,
   prove,
   updateTree,
   type Change,
@@ -19,27 +16,12 @@ import {
   type NodeReader,
   type TreeNode,
 } from './jmt.js';
+import { referenceTreeRoot } from '../testkit/index.js';
 import { checkProof, decodeProof, encodeProof } from './proof.js';
 
 /** Root computed from scratch by the definition, independent of updateTree. */
 function referenceRoot(entries: Map<string, Bytes>): Bytes {
-  const items = [...entries].map(([k, v]) => ({ kh: sha256(utf8(k)), v })).sort((a, b) => compare(a.kh, b.kh));
-  const h = (xs: typeof items, depth: number): Bytes | null => {
-    if (xs.length === 0) return null;
-    if (xs.length === 1) return leafHash(xs[0]!.kh, xs[0]!.v);
-    let bitmap = 0;
-    const hashes: Bytes[] = [];
-    for (let n = 0; n < 16; n++) {
-      const sub = xs.filter((x) => nibble(x.kh, depth) === n);
-      const c = h(sub, depth + 1);
-      if (c) {
-        bitmap |= 1 << (15 - n);
-        hashes.push(c);
-      }
-    }
-    return internalHash(bitmap, hashes);
-  };
-  return h(items, 0) ?? EMPTY_ROOT;
+  return referenceTreeRoot([...entries].map(([k, v]) => [utf8(k), v] as const));
 }
 
 class MemTree implements NodeReader {

@@ -7,10 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compare, fromKeyString, toHex, toKeyString, type Bytes } from '../core/bytes.js';
-import { sha256 } from '../core/hash.js';
-import { tempDir } from '../testkit/index.js';
+import { referenceTreeRoot, tempDir } from '../testkit/index.js';
 import { Database } from './db.js';
-import { EMPTY_ROOT, internalHash, leafHash, nibble } from './jmt.js';
 import { checkProof, decodeProof, encodeProof } from './proof.js';
 import { StateStore, type PreparedCommit } from './store.js';
 import { MAX_KEY_BYTES, Overlay } from './overlay.js';
@@ -58,25 +56,7 @@ function keyPool(rng: Rng, n: number): string[] {
 
 /** The root by the tree's definition, from scratch (independent of the store and updateTree). */
 function referenceRoot(model: ReadonlyMap<string, Bytes>): string {
-  const items = [...model].map(([k, v]) => ({ kh: sha256(fromKeyString(k)), v })).sort((x, y) => compare(x.kh, y.kh));
-  const h = (xs: typeof items, depth: number): Bytes | null => {
-    if (xs.length === 0) return null;
-    if (xs.length === 1) return leafHash(xs[0]!.kh, xs[0]!.v);
-    let bitmap = 0;
-    const hashes: Bytes[] = [];
-    for (let n = 0; n < 16; n++) {
-      const c = h(
-        xs.filter((x) => nibble(x.kh, depth) === n),
-        depth + 1,
-      );
-      if (c) {
-        bitmap |= 1 << (15 - n);
-        hashes.push(c);
-      }
-    }
-    return internalHash(bitmap, hashes);
-  };
-  return toHex(h(items, 0) ?? EMPTY_ROOT);
+  return toHex(referenceTreeRoot([...model].map(([k, v]) => [fromKeyString(k), v] as const)));
 }
 
 /** Root of a brand-new store holding `model` written as a single version. */
