@@ -40,17 +40,21 @@ function stateOf(hrp: string): number {
   return s;
 }
 
-/** 20 bytes → 32 five-bit words (160 bits exactly, no padding). */
-function toWords20(data: Uint8Array, out: number[]): void {
+/**
+ * Regroups `n` values of `from` bits into values of `to` bits (big-endian bit order). For 20
+ * bytes ↔ 32 five-bit words (160 bits) nothing is left over, so no padding is involved.
+ */
+function regroup(src: ArrayLike<number>, n: number, from: number, to: number, out: { [i: number]: number }): void {
+  const mask = (1 << to) - 1;
   let acc = 0;
   let bits = 0;
-  let w = 0;
-  for (let i = 0; i < 20; i++) {
-    acc = ((acc << 8) | (data[i] as number)) & 0xfff;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out[w++] = (acc >>> bits) & 31;
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    acc = ((acc << from) | (src[i] as number)) & 0xfff;
+    bits += from;
+    while (bits >= to) {
+      bits -= to;
+      out[o++] = (acc >>> bits) & mask;
     }
   }
 }
@@ -62,7 +66,7 @@ const CODES: number[] = new Array<number>(38).fill(0);
 /** Encodes a 20-byte payload with a lower-case prefix. */
 export function encode20(hrp: string, data: Uint8Array): string {
   const words = WORDS;
-  toWords20(data, words);
+  regroup(data, 20, 8, 5, words);
   let chk = stateOf(hrp);
   for (let i = 0; i < 32; i++) chk = step(chk) ^ (words[i] as number);
   for (let i = 0; i < 6; i++) chk = step(chk);
@@ -90,16 +94,6 @@ export function decode20(hrp: string, s: string): Uint8Array | undefined {
   }
   if (chk !== 1) return undefined;
   const out = new Uint8Array(20);
-  let acc = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < 32; i++) {
-    acc = ((acc << 5) | (words[i] as number)) & 0xfff;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >>> bits) & 0xff;
-    }
-  }
+  regroup(words, 32, 5, 8, out);
   return out;
 }

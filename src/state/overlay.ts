@@ -24,6 +24,39 @@ export function keyBytes(key: Key): Bytes {
   return typeof key === 'string' ? fromKeyString(key) : key;
 }
 
+/**
+ * Pending writes (key string → value, null for a deletion) laid over an ordered iteration of the
+ * layer below, restricted to [start, end): the merged entries in key order, deletions dropped.
+ */
+export function* mergeWrites(
+  writes: ReadonlyMap<string, Bytes | null>,
+  start: Bytes,
+  end: Bytes | undefined,
+  below: Iterable<[Bytes, Bytes]>,
+): IterableIterator<[Bytes, Bytes]> {
+  const s = toKeyString(start);
+  const e = end === undefined ? undefined : toKeyString(end);
+  const mine = [...writes].filter(([k]) => k >= s && (e === undefined || k < e)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  let i = 0;
+  for (const [k, v] of below) {
+    const ks = toKeyString(k);
+    while (i < mine.length && (mine[i] as [string, Bytes | null])[0] < ks) {
+      const [mk, mv] = mine[i++] as [string, Bytes | null];
+      if (mv !== null) yield [fromKeyString(mk), mv];
+    }
+    if (i < mine.length && (mine[i] as [string, Bytes | null])[0] === ks) {
+      const mv = (mine[i++] as [string, Bytes | null])[1];
+      if (mv !== null) yield [k, mv];
+      continue;
+    }
+    yield [k, v];
+  }
+  for (; i < mine.length; i++) {
+    const [mk, mv] = mine[i] as [string, Bytes | null];
+    if (mv !== null) yield [fromKeyString(mk), mv];
+  }
+}
+
 export interface KVReader {
   get(key: Key): Bytes | undefined;
   /** Entries with start <= key < end (end undefined: to the end), in key order. */
@@ -170,28 +203,8 @@ export class Overlay implements KVStore {
     }
   }
 
-  *iterate(start: Bytes, end: Bytes | undefined): IterableIterator<[Bytes, Bytes]> {
-    const s = toKeyString(start);
-    const e = end === undefined ? undefined : toKeyString(end);
-    const mine = [...this.writes].filter(([k]) => k >= s && (e === undefined || k < e)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    let i = 0;
-    for (const [k, v] of this.parent.iterate(start, end)) {
-      const ks = toKeyString(k);
-      while (i < mine.length && (mine[i] as [string, Bytes | null])[0] < ks) {
-        const [mk, mv] = mine[i++] as [string, Bytes | null];
-        if (mv !== null) yield [fromKeyString(mk), mv];
-      }
-      if (i < mine.length && (mine[i] as [string, Bytes | null])[0] === ks) {
-        const mv = (mine[i++] as [string, Bytes | null])[1];
-        if (mv !== null) yield [k, mv];
-        continue;
-      }
-      yield [k, v];
-    }
-    for (; i < mine.length; i++) {
-      const [mk, mv] = mine[i] as [string, Bytes | null];
-      if (mv !== null) yield [fromKeyString(mk), mv];
-    }
+  iterate(start: Bytes, end: Bytes | undefined): IterableIterator<[Bytes, Bytes]> {
+    return mergeWrites(this.writes, start, end, this.parent.iterate(start, end));
   }
 
   /** Everything written (key string → value, null for deleted). */

@@ -20,7 +20,7 @@ import { InvariantError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import { fromBuffer, toBuffer, type Database, type Table, type WriteOp } from './db.js';
 import { EMPTY_ROOT, childAt, unpackNodeKeys, decodeNode, getValue, nodeKey, prove, updateTree, type Change, type ChildRef, type InternalNode, type MemoryBudget, type NodeReader, type ProvenValue, type TreeNode, type TreeUpdate } from './jmt.js';
-import { keyString, type Key, type KVReader } from './overlay.js';
+import { keyString, mergeWrites, type Key, type KVReader } from './overlay.js';
 import { MAX_VALUE_BYTES } from './proof.js';
 
 const META_VERSION = new TextEncoder().encode('state/version');
@@ -186,29 +186,12 @@ export class StateStore implements NodeReader, KVReader {
     return b ? fromBuffer(b) : undefined;
   }
 
-  *iterate(start: Bytes, end: Bytes | undefined): IterableIterator<[Bytes, Bytes]> {
-    const s = toKeyString(start);
-    const e = end === undefined ? undefined : toKeyString(end);
-    const mine = [...this.recent].filter(([k]) => k >= s && (e === undefined || k < e)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    let i = 0;
+  iterate(start: Bytes, end: Bytes | undefined): IterableIterator<[Bytes, Bytes]> {
     const opts = end ? { start: toBuffer(start), end: toBuffer(end) } : { start: toBuffer(start) };
-    for (const { key, value } of this.values.getRange(opts)) {
-      const ks = toKeyString(key);
-      while (i < mine.length && (mine[i] as [string, Bytes | null])[0] < ks) {
-        const [mk, mv] = mine[i++] as [string, Bytes | null];
-        if (mv !== null) yield [fromKeyString(mk), mv];
-      }
-      if (i < mine.length && (mine[i] as [string, Bytes | null])[0] === ks) {
-        const mv = (mine[i++] as [string, Bytes | null])[1];
-        if (mv !== null) yield [fromBuffer(key), mv];
-        continue;
-      }
-      yield [fromBuffer(key), fromBuffer(value)];
-    }
-    for (; i < mine.length; i++) {
-      const [mk, mv] = mine[i] as [string, Bytes | null];
-      if (mv !== null) yield [fromKeyString(mk), mv];
-    }
+    const flushed = (function* (rows: Iterable<{ key: Buffer; value: Buffer }>): IterableIterator<[Bytes, Bytes]> {
+      for (const { key, value } of rows) yield [fromBuffer(key), fromBuffer(value)];
+    })(this.values.getRange(opts));
+    return mergeWrites(this.recent, start, end, flushed);
   }
 
   getNode(nodeKey: Bytes): TreeNode | undefined {
