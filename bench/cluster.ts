@@ -4,12 +4,16 @@
  * node measured in the same run with the same state size and the same method of counting.
  *
  * Txs are signed up front and submitted through CometBFT's JSON-RPC (`broadcast_tx_sync`, in
- * JSON-RPC batches) spread over all four nodes; they count once in a committed block
+ * JSON-RPC batches) by many independent clients spread over all four nodes, each waiting for
+ * CheckTx before its next batch (CometBFT answers a batch one CheckTx at a time, so
+ * concurrency comes from many clients, not big batches); they count once in a committed block
  * (`/blockchain` block metas). Throughput runs at saturation; latency is measured at half that
  * rate (submission to the block that commits the tx, block time from `/blockchain`).
  *
  * Options: --validators N (4), --accounts N (10,000 funded senders+recipients), --txs N (30,000),
- * --batch N (txs per JSON-RPC batch, 250), --inflight N (32), --block-time D ("1s"),
+ * --clients N (concurrent clients, 512), --batch N (most txs per JSON-RPC batch, 250),
+ * --window N (most txs sent but not yet committed, 8,000),
+ * --block-time D ("1s"),
  * --latency-seconds S (8), --skip-embedded, --keep.
  *
  * Reported: cluster_per_s, embedded_per_s, ratio (cluster ÷ embedded), p50/p99_commit_latency_ms
@@ -91,7 +95,8 @@ export async function clusterBench(args: string[]): Promise<Record<string, unkno
   const accounts = numberOption(args, 'accounts', 10_000);
   const txCount = numberOption(args, 'txs', 30_000);
   const batch = numberOption(args, 'batch', 250);
-  const inflight = numberOption(args, 'inflight', 32);
+  const clientCount = numberOption(args, 'clients', 512);
+  const window = numberOption(args, 'window', 8000);
   const latencySeconds = numberOption(args, 'latency-seconds', 8);
   const blockTime = stringOption(args, 'block-time', '1s');
   const registry: MsgRegistry = standardRegistry();
@@ -119,19 +124,21 @@ export async function clusterBench(args: string[]): Promise<Record<string, unkno
     });
     return `0x${toHex(tx)}`;
   };
-  // Each sender's txs always go to the same node, and sequence r of every sender goes out (round
-  // r) only after round r - 1 was accepted: no tx ever reaches a node before its predecessor.
-  log(`signing ${txCount} transfers`);
-  const rounds: Array<Array<{ node: number; txs: string[] }>> = [];
+  // Independent clients: client c owns the senders s with s % clients == c and always talks to
+  // node c % n; it sends one tx per owned sender in a JSON-RPC batch and, once CheckTx accepted
+  // them, the next sequence of each. No tx reaches a node before its predecessor, and no client
+  // waits for another.
+  const clients = Math.min(clientCount, senders);
+  log(`signing ${txCount} transfers for ${clients} clients`);
+  const queues: Array<{ node: number; batches: string[][] }> = Array.from({ length: clients }, (_, c) => ({ node: c % n, batches: [] }));
   for (let start = 0; start < txCount; start += senders) {
-    const byNode: string[][] = Array.from({ length: n }, () => []);
-    for (let i = start; i < Math.min(txCount, start + senders); i++) (byNode[i % senders % n] as string[]).push(transfer());
-    const round: Array<{ node: number; txs: string[] }> = [];
-    byNode.forEach((txs, node) => {
-      for (let i = 0; i < txs.length; i += batch) round.push({ node, txs: txs.slice(i, i + batch) });
+    const round: string[][] = Array.from({ length: clients }, () => []);
+    for (let i = start; i < Math.min(txCount, start + senders); i++) (round[i % senders % clients] as string[]).push(transfer());
+    round.forEach((txs, c) => {
+      for (let i = 0; i < txs.length; i += batch) if (txs.length) queues[c]?.batches.push(txs.slice(i, i + batch));
     });
-    rounds.push(round);
   }
+  const batches = queues.reduce((s, q) => s + q.batches.length, 0);
 
   let result: Record<string, unknown> = {};
   try {
@@ -142,12 +149,22 @@ export async function clusterBench(args: string[]): Promise<Record<string, unkno
     let rejected = 0;
     let firstError = '';
     const submit = async (b: string[], via: TestnetValidator): Promise<void> => {
-      const res = (await rpcPost(
-        via,
-        b.map((tx, i) => ({ jsonrpc: '2.0', id: i, method: 'broadcast_tx_sync', params: { tx: Buffer.from(tx.slice(2), 'hex').toString('base64') } })),
-      )) as Array<{ result?: { code: number; log: string }; error?: { data?: string } }> | { error?: { data?: string; message?: string } };
+      const body = b.map((tx, i) => ({ jsonrpc: '2.0', id: i, method: 'broadcast_tx_sync', params: { tx: Buffer.from(tx.slice(2), 'hex').toString('base64') } }));
+      type Reply = Array<{ result?: { code: number; log: string }; error?: { data?: string } }> | { error?: { data?: string; message?: string } };
+      let res: Reply | undefined;
+      // CometBFT closes keep-alive connections idle for 10 s; a request racing that close is sent
+      // again (a tx that did arrive the first time comes back as "already exists in cache").
+      for (let attempt = 1; !res; attempt++) {
+        try {
+          res = (await rpcPost(via, body)) as Reply;
+        } catch (e) {
+          if (attempt >= 3) throw e;
+          await sleep(100);
+        }
+      }
       if (!Array.isArray(res)) throw new Error(`JSON-RPC batch refused: ${JSON.stringify(res.error)}`);
       for (const r of res) {
+        if (r.error?.data?.includes('already exists in cache')) continue;
         if (!r.result || r.result.code !== 0) {
           rejected++;
           firstError ||= r.result?.log ?? r.error?.data ?? 'error';
@@ -157,19 +174,36 @@ export async function clusterBench(args: string[]): Promise<Record<string, unkno
 
     // ---- throughput at saturation ----
     const startHeight = await status(v0);
-    log(`throughput: ${txCount} txs in ${rounds.length} rounds of JSON-RPC batches over ${n} nodes, ${inflight} in flight`);
+    log(`throughput: ${txCount} txs in ${batches} JSON-RPC batches from ${clients} clients over ${n} nodes`);
     const cpu0 = cpuByKind(dir);
-    for (const round of rounds) {
-      let k = 0;
-      await Promise.all(
-        Array.from({ length: inflight }, async () => {
-          while (k < round.length) {
-            const b = round[k++] as { node: number; txs: string[] };
-            await submit(b.txs, info.validators[b.node] as TestnetValidator);
-          }
-        }),
-      );
-    }
+    const client0 = process.cpuUsage();
+    // At most `window` txs accepted but not yet committed: the mempool (which every block
+    // re-checks) stays the size of a few blocks, as with clients that wait for their txs.
+    let sent = 0;
+    let committedSoFar = 0;
+    let sending = true;
+    const poller = (async () => {
+      let seen = startHeight;
+      while (sending) {
+        const h = await status(v0);
+        if (h > seen) {
+          for (const m of await blockMetas(v0, seen + 1, h)) committedSoFar += m.txs;
+          seen = h;
+        }
+        await sleep(100);
+      }
+    })();
+    await Promise.all(
+      queues.map(async (q) => {
+        for (const b of q.batches) {
+          while (sent - committedSoFar - rejected >= window) await sleep(20);
+          sent += b.length;
+          await submit(b, info.validators[q.node] as TestnetValidator);
+        }
+      }),
+    );
+    sending = false;
+    await poller;
     if (rejected) log(`${rejected} txs rejected, first: ${firstError}`);
     const want = txCount - rejected;
     let metas: Array<{ height: number; at: number; txs: number }> = [];
@@ -181,6 +215,7 @@ export async function clusterBench(args: string[]): Promise<Record<string, unkno
       await sleep(500);
     }
     const cpu1 = cpuByKind(dir);
+    const client1 = process.cpuUsage(client0);
     const withTxs = metas.filter((m) => m.txs > 0);
     const first = withTxs[0];
     const last = withTxs[withTxs.length - 1];
@@ -230,15 +265,20 @@ export async function clusterBench(args: string[]): Promise<Record<string, unkno
     await stopTestnet(info);
 
     let embeddedPerS = 0;
+    let embeddedRejected = 0;
     if (!args.includes('--skip-embedded')) {
       log('embedded node, same state size and tx count');
-      const e = await ledgerBench(['--accounts', String(accounts), '--senders', String(senders), '--txs', String(txCount), '--latency-seconds', '1']);
+      // At most half a round of txs in flight, so no sender's next tx can overtake its previous one.
+      const ledgerInflight = String(Math.max(1, Math.floor(senders / 2 / 250)));
+      const e = await ledgerBench(['--accounts', String(accounts), '--senders', String(senders), '--txs', String(txCount), '--batch', '250', '--inflight', ledgerInflight, '--latency-seconds', '1']);
       embeddedPerS = Number(e.transfers_per_s);
+      embeddedRejected = Number(e.txs_rejected);
     }
     result = {
       bench: 'cluster',
       cluster_per_s: Math.round(clusterPerS),
       embedded_per_s: embeddedPerS,
+      embedded_txs_rejected: embeddedRejected,
       ratio: embeddedPerS ? Number((clusterPerS / embeddedPerS).toFixed(3)) : null,
       p50_commit_latency_ms: Math.round(percentile(lat, 50)),
       p99_commit_latency_ms: Math.round(percentile(lat, 99)),
@@ -250,6 +290,8 @@ export async function clusterBench(args: string[]): Promise<Record<string, unkno
       block_time: blockTime,
       app_cpu_us_per_tx: Math.round(((cpu1.app - cpu0.app) * 1e6) / Math.max(1, committed)),
       cometbft_cpu_us_per_tx: Math.round(((cpu1.cometbft - cpu0.cometbft) * 1e6) / Math.max(1, committed)),
+      // The load generator shares the machine too.
+      client_cpu_us_per_tx: Math.round((client1.user + client1.system) / Math.max(1, committed)),
     };
   } finally {
     await stopTestnet(info);

@@ -101,6 +101,13 @@ export function parseBackend(v: string): KeyringBackend {
   return v;
 }
 
+/** A TCP port from an option (1–65535). */
+export function parsePortArg(v: string, what: string): number {
+  const n = parseIntArg(v, what, 1);
+  if (n > 65535) throw new InvalidInputError('INVALID_ARGUMENT', `${what} must be a port (1–65535), got "${v}"`);
+  return n;
+}
+
 export function parseIntArg(v: string, what: string, min = 0): number {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min) throw new InvalidInputError('INVALID_ARGUMENT', `${what} must be an integer ≥ ${min}, got "${v}"`);

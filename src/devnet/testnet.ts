@@ -72,7 +72,8 @@ export function setToml(text: string, section: string, key: string, value: strin
   throw new GroundworkError('COMETBFT_CONFIG', `config.toml has no "${key}" in [${section || 'top level'}]`);
 }
 
-function cometbft(args: string[]): string {
+/** Runs the pinned CometBFT binary to completion and returns its output. */
+export function cometbft(args: string[]): string {
   const r = spawnSync(cometbftBinary(), args, { encoding: 'utf8' });
   if (r.status !== 0) throw new GroundworkError('COMETBFT_FAILED', `cometbft ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
   return r.stdout.trim();
@@ -88,6 +89,43 @@ export function readTestnet(dir: string): TestnetInfo {
   } catch {
     throw new GroundworkError('TESTNET_NOT_FOUND', `no testnet in ${dir}; create one with "groundwork testnet start --dir ${dir}"`);
   }
+}
+
+export interface CometSettings {
+  readonly moniker: string;
+  readonly ports: ValidatorPorts;
+  /** Comma-separated `<node id>@<host>:<port>`. */
+  readonly peers: string;
+  /** Where p2p listens (default 127.0.0.1); RPC always listens on loopback. */
+  readonly p2pHost?: string;
+  /** Time between blocks (CometBFT's timeout_commit), default "1s". */
+  readonly timeoutCommit?: string;
+}
+
+/** Edits `<cometHome>/config/config.toml` for a Groundwork node: ports, peers, limits. */
+export function configureComet(cometHome: string, c: CometSettings): void {
+  const file = join(cometHome, 'config', 'config.toml');
+  let t = readFileSync(file, 'utf8');
+  t = setToml(t, '', 'moniker', c.moniker);
+  t = setToml(t, '', 'proxy_app', `tcp://127.0.0.1:${c.ports.abci}`);
+  t = setToml(t, 'rpc', 'laddr', `tcp://127.0.0.1:${c.ports.rpc}`);
+  // Clients submit txs in JSON-RPC batches (CometBFT's default allows 10 per batch).
+  t = setToml(t, 'rpc', 'max_request_batch_size', 1000);
+  t = setToml(t, 'rpc', 'max_body_bytes', 8_000_000);
+  // Diagnostics: GROUNDWORK_PPROF=1 opens CometBFT's Go profiler on RPC port + 5.
+  if (process.env.GROUNDWORK_PPROF) t = setToml(t, 'rpc', 'pprof_laddr', `127.0.0.1:${c.ports.rpc + 5}`);
+  t = setToml(t, 'p2p', 'laddr', `tcp://${c.p2pHost ?? '127.0.0.1'}:${c.ports.p2p}`);
+  t = setToml(t, 'p2p', 'persistent_peers', c.peers);
+  // Several nodes on one host (a loopback network, or a node joining one) must be allowed.
+  t = setToml(t, 'p2p', 'addr_book_strict', false);
+  t = setToml(t, 'p2p', 'allow_duplicate_ip', true);
+  t = setToml(t, 'consensus', 'timeout_commit', c.timeoutCommit ?? '1s');
+  t = setToml(t, 'instrumentation', 'prometheus_listen_addr', '');
+  // A tx arrives from every peer; a seen-tx cache smaller than the txs in flight lets the
+  // duplicates through to CheckTx again.
+  t = setToml(t, 'mempool', 'size', 50_000);
+  t = setToml(t, 'mempool', 'cache_size', 200_000);
+  writeFileSync(file, t);
 }
 
 /** Writes the homes of a new N-validator loopback network under `dir`. */
@@ -140,25 +178,7 @@ export function createTestnet(o: TestnetOptions): TestnetInfo {
       .filter((p) => p !== n)
       .map((p) => `${p.nodeId}@127.0.0.1:${p.ports.p2p}`)
       .join(',');
-    const file = join(n.cometHome, 'config', 'config.toml');
-    let t = readFileSync(file, 'utf8');
-    t = setToml(t, '', 'moniker', n.name);
-    t = setToml(t, '', 'proxy_app', `tcp://127.0.0.1:${n.ports.abci}`);
-    t = setToml(t, 'rpc', 'laddr', `tcp://127.0.0.1:${n.ports.rpc}`);
-    // Clients submit txs in JSON-RPC batches (CometBFT's default allows 10 per batch).
-    t = setToml(t, 'rpc', 'max_request_batch_size', 1000);
-    t = setToml(t, 'rpc', 'max_body_bytes', 8_000_000);
-    t = setToml(t, 'p2p', 'laddr', `tcp://127.0.0.1:${n.ports.p2p}`);
-    t = setToml(t, 'p2p', 'persistent_peers', peers);
-    t = setToml(t, 'p2p', 'addr_book_strict', false);
-    t = setToml(t, 'p2p', 'allow_duplicate_ip', true);
-    t = setToml(t, 'consensus', 'timeout_commit', o.timeoutCommit ?? '1s');
-    t = setToml(t, 'instrumentation', 'prometheus_listen_addr', '');
-    // A tx arrives from every peer; a seen-tx cache smaller than the txs in flight lets the
-    // duplicates through to CheckTx again.
-    t = setToml(t, 'mempool', 'size', 50_000);
-    t = setToml(t, 'mempool', 'cache_size', 200_000);
-    writeFileSync(file, t);
+    configureComet(n.cometHome, { moniker: n.name, ports: n.ports, peers, ...(o.timeoutCommit ? { timeoutCommit: o.timeoutCommit } : {}) });
   }
   const info: TestnetInfo = {
     chainId,

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { toHex } from '../../core/bytes.js';
 import { LOG_LEVELS, type LogLevel } from '../../core/log.js';
 import { InvalidInputError } from '../../core/errors.js';
+import { joinNetwork } from '../../devnet/join.js';
 import { runCometbftValidator, runNode, stopOnSignals } from '../../devnet/run.js';
 import { loadGenesis } from '../../node/home.js';
 import { replayChain } from '../../node/replay.js';
-import { Cli, parseIntArg } from '../context.js';
+import { Cli, parseIntArg, parsePortArg } from '../context.js';
 import { progressBar } from '../progress.js';
 
 export function nodeCommand(program: Command): void {
@@ -45,6 +46,34 @@ export function nodeCommand(program: Command): void {
       });
       cli.note(`Groundwork node running: chain ${r.node.chainId}, height ${r.node.height}, API ${r.url} (Ctrl-C to stop)`);
       await stopOnSignals(r);
+    });
+
+  node
+    .command('join')
+    .description("create a home that follows a running CometBFT network: genesis and a peer from any node's RPC")
+    .requiredOption('--from <rpc>', 'CometBFT RPC of a node of the network, e.g. http://203.0.113.7:26657')
+    .option('--p2p-port <port>', 'p2p port (others connect here)', '26656')
+    .option('--p2p-host <host>', 'address p2p listens on', '0.0.0.0')
+    .option('--rpc-port <port>', 'CometBFT RPC port (loopback)', '26657')
+    .option('--abci-port <port>', 'ABCI port between CometBFT and the app (loopback)', '26658')
+    .option('--api-port <port>', 'REST API port (loopback)', '1317')
+    .option('--moniker <name>', 'name shown to peers')
+    .action(async (opts: { from: string; p2pPort: string; p2pHost: string; rpcPort: string; abciPort: string; apiPort: string; moniker?: string }, cmd: Command) => {
+      const cli = new Cli(cmd);
+      const ports = {
+        p2p: parsePortArg(opts.p2pPort, '--p2p-port'),
+        rpc: parsePortArg(opts.rpcPort, '--rpc-port'),
+        abci: parsePortArg(opts.abciPort, '--abci-port'),
+        api: parsePortArg(opts.apiPort, '--api-port'),
+      };
+      const r = await joinNetwork({ home: cli.home, from: opts.from, ports, p2pHost: opts.p2pHost, ...(opts.moniker ? { moniker: opts.moniker } : {}) });
+      cli.out(
+        [
+          `Joined chain ${r.chainId} as node ${r.nodeId} (peer ${r.peer}); home ${r.home}`,
+          `Start it with: groundwork node start --cometbft --home ${r.home}`,
+        ],
+        { ok: true, ...r },
+      );
     });
 
   node
