@@ -5,10 +5,12 @@
  */
 import { clusterBench } from './cluster.js';
 import { ledgerBench } from './ledger.js';
+import { rewardsBench } from './rewards.js';
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   ledger: ledgerBench,
   cluster: clusterBench,
+  rewards: rewardsBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -18,7 +18,7 @@ export interface NodeBackend {
   /** Height of the last committed block. */
   readonly height: number;
   readonly lastBlockHash: Bytes;
-  readonly app: Pick<App, 'msgType' | 'modules' | 'validators' | 'state'>;
+  readonly app: Pick<App, 'msgType' | 'modules' | 'validators' | 'state' | 'artifact'>;
   readonly mempoolSize: number;
   readonly mempoolBytes: number;
 

@@ -135,7 +135,8 @@ export function splitTxBatch(body: Bytes): Bytes[] {
 
 export async function createApiServer(backend: NodeBackend, opts: ApiServerOptions = {}): Promise<FastifyInstance> {
   const log = opts.logger ?? silentLogger;
-  const app = Fastify({ bodyLimit: opts.bodyLimit ?? 32 << 20, logger: false, return503OnClosing: true, forceCloseConnections: true }).withTypeProvider<TypeBoxTypeProvider>();
+  // maxParamLength: a state key (up to 1024 bytes) in hex is a path parameter of /v1/state/:key.
+  const app = Fastify({ bodyLimit: opts.bodyLimit ?? 32 << 20, logger: false, return503OnClosing: true, forceCloseConnections: true, routerOptions: { maxParamLength: 2 * 1024 + 2 } }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(swagger, {
     openapi: {
@@ -255,6 +256,23 @@ export async function createApiServer(backend: NodeBackend, opts: ApiServerOptio
     for (const m of backend.app.modules) if (m.params) out[m.name] = m.params.codec.toJSON(getParams(backend.app.state, m.name, m.params));
     return out;
   });
+
+  app.get<{ Params: { module: string; query: string }; Querystring: Record<string, string> }>(
+    '/v1/q/:module/:query',
+    { schema: { summary: "A module's read-only query (unverified; see each module's queries)", tags: ['modules'], response: err4xx } },
+    async (req) => {
+      const m = backend.app.modules.find((x) => x.name === req.params.module);
+      if (!m) throw new ApiError(404, 'NOT_FOUND', `no module "${req.params.module}" (modules: ${backend.app.modules.map((x) => x.name).join(', ')})`);
+      const q = m.queries && Object.hasOwn(m.queries, req.params.query) ? m.queries[req.params.query] : undefined;
+      if (!q) throw new ApiError(404, 'NOT_FOUND', `module ${m.name} has no query "${req.params.query}" (queries: ${Object.keys(m.queries ?? {}).join(', ') || 'none'})`);
+      try {
+        return q(backend.app.state, req.query);
+      } catch (e) {
+        if (e instanceof InvalidInputError && e.code === 'NOT_FOUND') throw new ApiError(404, 'NOT_FOUND', e.message);
+        throw e;
+      }
+    },
+  );
 
   app.get(
     '/v1/errors',

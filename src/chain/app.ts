@@ -18,15 +18,15 @@ import type { WriteOp } from '../state/db.js';
 import { Overlay, type KVReader } from '../state/overlay.js';
 import type { PreparedCommit, StateStore } from '../state/store.js';
 import { ante } from './ante.js';
-import { Context, type BlockInfo } from './context.js';
+import { Context, type Artifact, type BlockInfo } from './context.js';
 import { TxErrors } from './errors.js';
 import type { Event } from './events.js';
 import type { Genesis } from './genesis.js';
-import { CHAIN_ID_KEY } from './keys.js';
+import { CHAIN_ID_KEY, VALIDATORS_KEY } from './keys.js';
 import { getParams, setParams, type MsgHandler, type Module } from './module.js';
 import { authParams } from './modules/auth/index.js';
 import { decodeTx, type DecodedTx, type MsgRegistry } from './tx.js';
-import { getValidators, setValidators, type Validator } from './validators.js';
+import { getValidators, setValidators, validatorSetCodec, type Validator } from './validators.js';
 
 export interface TxResult {
   /** 0 on success; otherwise the error code within `codespace`. */
@@ -52,6 +52,8 @@ export interface BlockResult {
   readonly beginEvents: Event[];
   readonly endEvents: Event[];
   readonly appHash: Bytes;
+  /** The validator set after this block, present only when the block changed it (staking). */
+  readonly validators?: Validator[] | undefined;
 }
 
 /** What an admitted tx touched in the check state (see Mempool.update). */
@@ -86,7 +88,7 @@ function resultOf(e: unknown, events: Event[], onInternal: InternalErrorHook | u
 export class App implements MsgRegistry {
   private readonly handlers = new Map<string, MsgHandler<unknown>>();
   private checkState: Overlay;
-  private pending: { info: BlockInfo; prepared: PreparedCommit } | undefined;
+  private pending: { info: BlockInfo; prepared: PreparedCommit; artifacts: Artifact[] } | undefined;
   private _chainId: string | undefined;
   /** Called with bugs caught while running a tx (they become INTERNAL results). */
   onInternalError: InternalErrorHook | undefined;
@@ -237,9 +239,12 @@ export class App implements MsgRegistry {
     const txResults = txs.map((tx) => this.deliverTx(info, overlay, tx));
     const endCtx = new Context(info, overlay);
     for (const m of this.modules) m.endBlock?.(endCtx);
+    const valsBefore = this.store.get(VALIDATORS_KEY);
+    const valsAfter = overlay.get(VALIDATORS_KEY);
+    const validators = valsAfter && !(valsBefore && equals(valsBefore, valsAfter)) ? decode(validatorSetCodec, valsAfter) : undefined;
     const prepared = this.store.prepare(height, overlay.changes, (ks) => overlay.parentHad(ks));
-    this.pending = { info, prepared };
-    return { height, txResults, beginEvents: beginCtx.events, endEvents: endCtx.events, appHash: prepared.rootHash };
+    this.pending = { info, prepared, artifacts: beginCtx.artifacts.concat(endCtx.artifacts) };
+    return { height, txResults, beginEvents: beginCtx.events, endEvents: endCtx.events, appHash: prepared.rootHash, ...(validators ? { validators } : {}) };
   }
 
   /**
@@ -287,10 +292,19 @@ export class App implements MsgRegistry {
     }
   }
 
-  /** The writes that persist the last finalized block, plus `extra` (the caller's block store). */
+  /** The writes that persist the last finalized block (state and artifacts), plus `extra` (the caller's block store). */
   commitOps(extra: readonly WriteOp[] = []): WriteOp[] {
     if (!this.pending) throw new InvariantError('commit without a finalized block');
-    return extra.length ? [...this.pending.prepared.ops, ...extra] : this.pending.prepared.ops;
+    const { prepared, artifacts } = this.pending;
+    if (artifacts.length === 0 && extra.length === 0) return prepared.ops;
+    const table = this.store.db.table('artifacts');
+    return [...prepared.ops, ...artifacts.map((a) => ({ table, key: a.key, value: a.value })), ...extra];
+  }
+
+  /** An artifact a committed block wrote (see Artifact), or undefined. */
+  artifact(key: Bytes): Bytes | undefined {
+    const b = this.store.db.table('artifacts').get(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
+    return b ? Uint8Array.from(b) : undefined;
   }
 
   /**

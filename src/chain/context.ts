@@ -15,8 +15,19 @@ export interface BlockInfo {
   readonly proposer: Bytes;
 }
 
+/**
+ * Data a block produces besides state: derived, deterministic, too large to keep in state (a
+ * reward manifest's lines), written by the node with the block's commit into its `artifacts`
+ * table and served by the API. Never read back by the state machine.
+ */
+export interface Artifact {
+  readonly key: Bytes;
+  readonly value: Bytes;
+}
+
 export class Context {
   readonly events: Event[] = [];
+  readonly artifacts: Artifact[] = [];
   /** Whether the height, time or proposer were read (admission results then expire with the block). */
   usedBlock = false;
 
@@ -41,6 +52,11 @@ export class Context {
   /** The chain id (constant: reading it does not make a result block-dependent). */
   get chainId(): string {
     return this.info.chainId;
+  }
+
+  /** Records an artifact (see Artifact); dropped in CheckTx. */
+  putArtifact(key: Bytes, value: Bytes): void {
+    if (!this.checkOnly) this.artifacts.push({ key, value });
   }
 
   /** Records an event; `attrs` runs only when events are kept (not in CheckTx). */

@@ -3,15 +3,46 @@
  */
 import type { StateStore } from '../state/store.js';
 import { App } from './app.js';
-import type { Module } from './module.js';
+import type { Module, ParamsDef } from './module.js';
 import type { MsgRegistry, MsgType } from './tx.js';
 import { authModule } from './modules/auth/index.js';
 import { bankModule } from './modules/bank/index.js';
 import { consensusModule } from './modules/consensus/index.js';
+import { creditsModule } from './modules/credits/index.js';
+import { spendCredits } from './modules/credits/keeper.js';
+import { devicesModule } from './modules/devices/index.js';
+import { epochsModule } from './modules/epochs/index.js';
+import { oracleModule } from './modules/oracle/index.js';
+import { rewardsModule } from './modules/rewards/index.js';
+import { stakingModule } from './modules/staking/index.js';
+import { isJailed, iterateDelegations, totalBonded, votingPowerOf } from './modules/staking/keeper.js';
+import { approveMaker, getDevice, revokeMaker } from './modules/devices/keeper.js';
+import { govModule } from './modules/gov/index.js';
 import { validatorLookup } from './validators.js';
 
+/**
+ * Execution order matters for begin/end blocks and genesis: bank first (others move tokens at
+ * genesis), epochs last (an epoch's last block runs entirely inside it before it closes).
+ */
 export function standardModules(): Module[] {
-  return [consensusModule, authModule, bankModule({ validators: validatorLookup })] as Module[];
+  const rewards = rewardsModule({ stake: { iterateDelegations, isJailed }, devices: { statusOf: (s, id) => getDevice(s, id)?.status } });
+  // Every module's params definition, for governance's params proposals (filled below).
+  const paramsDefs = new Map<string, ParamsDef<unknown>>();
+  const modules = [
+    consensusModule,
+    authModule,
+    bankModule({ validators: validatorLookup }),
+    stakingModule,
+    oracleModule,
+    creditsModule(),
+    devicesModule({ credits: { spendCredits }, stake: { stakeOf: votingPowerOf } }),
+    rewards,
+    // TODO(lead): add `penalties: { reverseSlash }` once the penalties keeper lands.
+    govModule({ params: paramsDefs, staking: { votingPowerOf, totalBonded }, devices: { approveMaker, revokeMaker } }),
+    epochsModule({ onEpochEnd: [rewards.onEpochEnd] }),
+  ] as Module[];
+  for (const m of modules) if (m.params) paramsDefs.set(m.name, m.params as ParamsDef<unknown>);
+  return modules;
 }
 
 export function createApp(store: StateStore): App {

@@ -48,6 +48,15 @@ export interface GenesisDef<G> {
   init(ctx: Context, g: G): void;
 }
 
+/**
+ * A read-only view a module offers to the API (`GET /v1/q/<module>/<name>?arg=...`): args are
+ * the query string, the result is JSON (bigints as decimal strings, bytes as hex, addresses in
+ * bech32). Bad args throw InvalidInputError (HTTP 400); a missing object throws
+ * InvalidInputError with code NOT_FOUND (HTTP 404). Unverified: clients that must not trust the
+ * node read the raw keys with a Merkle proof instead.
+ */
+export type ModuleQuery = (store: KVReader, args: Readonly<Record<string, string>>) => unknown;
+
 export interface Module<G = unknown, P = unknown> {
   readonly name: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -58,6 +67,7 @@ export interface Module<G = unknown, P = unknown> {
   endBlock?(ctx: Context): void;
   /** Event attributes worth an index, as "type.key" (e.g. "bank.transfer.recipient"). */
   readonly indexedAttributes?: readonly string[];
+  readonly queries?: Readonly<Record<string, ModuleQuery>>;
 }
 
 // Decoded params by module, reused while the stored bytes are unchanged (read on every tx).

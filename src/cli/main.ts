@@ -7,11 +7,16 @@ import { Command, CommanderError } from 'commander';
 import { GroundworkError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { bankCommand } from './commands/bank.js';
+import { creditsCommand } from './commands/credits.js';
 import { devnetCommand } from './commands/devnet.js';
+import { govCommand } from './commands/gov.js';
+import { deviceCommand, makerCommand } from './commands/device.js';
 import { initCommand } from './commands/init.js';
 import { keysCommand } from './commands/keys.js';
 import { nodeCommand } from './commands/node.js';
+import { oracleCommand } from './commands/oracle.js';
 import { queryCommand } from './commands/query.js';
+import { stakingCommand } from './commands/staking.js';
 import { testnetCommand } from './commands/testnet.js';
 
 export function buildProgram(): Command {
@@ -30,6 +35,12 @@ export function buildProgram(): Command {
   testnetCommand(program);
   keysCommand(program);
   bankCommand(program);
+  stakingCommand(program);
+  deviceCommand(program);
+  makerCommand(program);
+  oracleCommand(program);
+  creditsCommand(program);
+  govCommand(program);
   queryCommand(program);
   for (const c of program.commands) {
     c.exitOverride();

@@ -1,14 +1,16 @@
 /**
  * `groundwork init`: a ready-to-run home directory for a single-validator chain:
  * node config, validator key, a genesis that funds a `faucet` key (test keyring, so a new user
- * can transact at once) and pays fees to the validator.
+ * can transact at once), bonds the validator's stake (staking operator `validator-0`) and pays
+ * fees to the validator.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { toHex } from '../core/bytes.js';
 import { GroundworkError } from '../core/errors.js';
 import { Ed25519Key, encodeAddress } from '../core/keys.js';
 import { parseGenesis } from '../chain/genesis.js';
 import { standardModules } from '../chain/index.js';
+import { genesisOperatorCodec, genesisValidators, stakingParams } from '../chain/modules/staking/index.js';
+import { validatorSetCodec } from '../chain/validators.js';
 import { Keyring } from '../client/keyring.js';
 import { DEFAULT_CONFIG, homePaths, writeConfig, writeValidatorKey, type NodeConfig } from '../node/home.js';
 
@@ -38,6 +40,19 @@ export interface InitResult {
 export const DEFAULT_CHAIN_ID = 'groundwork-devnet';
 export const DEFAULT_FAUCET = 1_000_000_000n * 1_000_000n; // 1 billion GW
 
+/**
+ * The devnet validator's self-bond: twice all other genesis balances (at least 1,000 GW). The
+ * embedded node signs every block with its one key, and clients trust that key only while it
+ * holds more than 2/3 of the voting power: with this bond, other operators would need more
+ * than half of it — more tokens than exist outside the validator at genesis — to get there.
+ * (Tokens minted later, e.g. rewards, can change that; the node logs an error if it happens.)
+ */
+export function devnetSelfBond(otherBalances: bigint): bigint {
+  const twice = 2n * otherBalances;
+  const floor = 1_000n * 1_000_000n;
+  return twice > floor ? twice : floor;
+}
+
 export function initHome(o: InitOptions): InitResult {
   const paths = homePaths(o.home);
   if (existsSync(paths.genesis) && !o.force) {
@@ -55,12 +70,22 @@ export function initHome(o: InitOptions): InitResult {
   const faucet = keyring.add('faucet', { backend: 'test' });
   const balances: Array<{ address: string; amount: string }> = [{ address: faucet.info.address, amount: String(o.faucetAmount ?? DEFAULT_FAUCET) }];
   for (const [address, amount] of o.extraBalances ?? []) balances.push({ address, amount: String(amount) });
-  const app: Record<string, Record<string, unknown>> = { bank: { balances } };
+  // The validator self-bonds twice every other genesis balance together (the bond is taken from
+  // its genesis balance): whatever the other accounts stake, its key keeps more than 2/3 of the
+  // voting power, as the embedded node (one signer) needs. See devnetSelfBond.
+  const selfBond = devnetSelfBond(balances.reduce((n, b) => n + BigInt(b.amount), 0n));
+  balances.push({ address: encodeAddress(validator.address), amount: String(selfBond) });
+  const operators = [{ address: validator.address, pubKey: validator.publicKey, moniker: 'validator-0', selfBond }];
+  const app: Record<string, Record<string, unknown>> = {
+    bank: { balances },
+    staking: { operators: operators.map((x) => genesisOperatorCodec.toJSON(x)) },
+  };
   for (const [m, p] of Object.entries(o.params ?? {})) app[m] = { ...(app[m] ?? {}), params: p };
+  const stakingParamsGiven = stakingParams.codec.fromJSON({ ...(stakingParams.codec.toJSON(stakingParams.defaults) as object), ...(o.params?.staking ?? {}) }, 'params.staking');
   const genesis = {
     chainId,
     genesisTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    validators: [{ name: 'validator-0', pubKey: toHex(validator.publicKey), power: '1', rewardAddress: encodeAddress(validator.address) }],
+    validators: validatorSetCodec.toJSON(genesisValidators(operators, stakingParamsGiven)),
     app,
   };
   parseGenesis(genesis, standardModules()); // refuse to write a genesis the node would reject

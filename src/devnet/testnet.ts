@@ -13,6 +13,8 @@ import { GroundworkError } from '../core/errors.js';
 import { addressFromPublicKey, encodeAddress } from '../core/keys.js';
 import { parseGenesis } from '../chain/genesis.js';
 import { standardModules } from '../chain/index.js';
+import { genesisOperatorCodec, genesisValidators, stakingParams } from '../chain/modules/staking/index.js';
+import { validatorSetCodec } from '../chain/validators.js';
 import { Keyring } from '../client/keyring.js';
 import { DEFAULT_CONFIG, writeConfig, type NodeConfig } from '../node/home.js';
 import { cometbftBinary } from '../node/cometbft/binary.js';
@@ -49,7 +51,12 @@ export interface TestnetOptions {
   timeoutCommit?: string;
   faucetAmount?: bigint;
   extraBalances?: ReadonlyArray<readonly [string, bigint]>;
+  /** Each validator's genesis self-bond in ugw (default DEFAULT_TESTNET_SELF_BOND). */
+  selfBond?: bigint;
 }
+
+/** 1,000,000 GW per validator: voting power 1,000,000 each. */
+export const DEFAULT_TESTNET_SELF_BOND = 1_000_000n * 1_000_000n;
 
 /** Sets `key = value` in `section` ('' for the top level) of a TOML text with one key per line. */
 export function setToml(text: string, section: string, key: string, value: string | number | boolean): string {
@@ -150,22 +157,30 @@ export function createTestnet(o: TestnetOptions): TestnetInfo {
   const faucet = new Keyring(join(o.dir, 'keyring')).add('faucet', { backend: 'test', overwrite: true });
   const balances: Array<{ address: string; amount: string }> = [{ address: faucet.info.address, amount: String(o.faucetAmount ?? 1_000_000_000n * 1_000_000n) }];
   for (const [address, amount] of o.extraBalances ?? []) balances.push({ address, amount: String(amount) });
+  // Each validator is a staking operator whose account is its consensus key's address (the
+  // priv_validator_key.json key signs its txs too); its genesis balance is its self-bond, which
+  // staking's genesis moves into the bonded pool. Equal bonds: N equal validators.
+  const selfBond = o.selfBond ?? DEFAULT_TESTNET_SELF_BOND;
+  const operators = nodes.map((n) => ({ address: addressFromPublicKey(n.pubKey), pubKey: n.pubKey, moniker: n.name, selfBond }));
+  for (const n of nodes) balances.push({ address: n.address, amount: String(selfBond) });
+  const validators = genesisValidators(operators);
+  if (validators.length !== nodes.length) throw new GroundworkError('INVALID_ARGUMENT', `--self-bond must be at least staking.minValidatorBond (${stakingParams.defaults.minValidatorBond} ugw)`);
   const genesisTime = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const genesis = {
     chainId,
     genesisTime,
-    validators: nodes.map((n) => ({ name: n.name, pubKey: toHex(n.pubKey), power: '10', rewardAddress: n.address })),
-    app: { bank: { balances } },
+    validators: validatorSetCodec.toJSON(validators),
+    app: { bank: { balances }, staking: { operators: operators.map((x) => genesisOperatorCodec.toJSON(x)) } },
   };
   parseGenesis(genesis, standardModules());
   const cometGenesis = JSON.parse(readFileSync(join((nodes[0] as { cometHome: string }).cometHome, 'config', 'genesis.json'), 'utf8')) as Record<string, unknown>;
   cometGenesis.chain_id = chainId;
   cometGenesis.genesis_time = genesisTime;
-  cometGenesis.validators = nodes.map((n) => ({
-    address: toHex(addressFromPublicKey(n.pubKey)).toUpperCase(),
-    pub_key: { type: 'tendermint/PubKeyEd25519', value: Buffer.from(n.pubKey).toString('base64') },
-    power: '10',
-    name: n.name,
+  cometGenesis.validators = validators.map((v) => ({
+    address: toHex(addressFromPublicKey(v.pubKey)).toUpperCase(),
+    pub_key: { type: 'tendermint/PubKeyEd25519', value: Buffer.from(v.pubKey).toString('base64') },
+    power: v.power.toString(),
+    name: v.name,
   }));
   cometGenesis.app_state = genesis;
 

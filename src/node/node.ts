@@ -15,7 +15,7 @@ import { App } from '../chain/app.js';
 import { getParams } from '../chain/module.js';
 import { consensusParams } from '../chain/modules/consensus/index.js';
 import { standardModules } from '../chain/index.js';
-import { validatorSetHash } from '../chain/validators.js';
+import { validatorSetHash, type Validator } from '../chain/validators.js';
 import { Database, fromBuffer, toBuffer, type WriteOp } from '../state/db.js';
 import { StateStore } from '../state/store.js';
 import { encodeResults, headerHash, signHeader, txsHash, type Block, type BlockResults, type Header } from './block.js';
@@ -126,12 +126,33 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
       this.lastTime = sh.header.time;
       this.app.lastBlockTime = sh.header.time;
     }
-    const vals = this.app.validators();
-    if (!vals.some((v) => equals(v.pubKey, this.opts.validatorKey.publicKey))) {
+    // Clients trust the genesis validators' signatures (see client/verify.ts): the key must be one.
+    const key = this.opts.validatorKey.publicKey;
+    if (!g.parse().validators.some((v) => equals(v.pubKey, key)) && !this.app.validators().some((v) => equals(v.pubKey, key))) {
       throw new GroundworkError('NOT_A_VALIDATOR', "this node's validator key is not in the chain's validator set; check validator_key.json and genesis.json");
     }
+    this.checkVotingPower(this.app.validators());
     const warmed = this.store.warmCache();
     this.log.info('state loaded', { height, appHash: toHex(this.store.rootHash).toUpperCase(), cachedTreeNodes: warmed });
+  }
+
+  /**
+   * The embedded node is the only block producer, so its key must hold more than 2/3 of the
+   * voting power for its headers to mean what they claim. Staking computes the validator set
+   * from stake; should other operators' stake reach 1/3 of the power (the devnet genesis makes
+   * that take more tokens than exist outside the validator, see devnetSelfBond), blocks keep
+   * coming, signed by this key and accepted by clients that trust the genesis validator, but
+   * the state's validator set no longer describes who signs: say so loudly.
+   */
+  private checkVotingPower(vals: readonly Validator[]): void {
+    const total = vals.reduce((n, v) => n + v.power, 0n);
+    const mine = vals.find((v) => equals(v.pubKey, this.opts.validatorKey.publicKey))?.power ?? 0n;
+    if (mine * 3n > total * 2n) return;
+    this.log.error("the chain's validator set no longer gives this node's key more than 2/3 of the voting power", {
+      power: mine.toString(),
+      totalPower: total.toString(),
+      hint: 'the embedded node is a single-validator chain and keeps signing every block alone; run a CometBFT network (groundwork testnet) for a validator set chosen by stake',
+    });
   }
 
   get height(): number {
@@ -208,6 +229,7 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
     const t3 = performance.now();
     // From here to the end of mempool.update nothing awaits: no admission can interleave.
     this.app.committed();
+    if (res.validators) this.checkVotingPower(res.validators);
     this.lastHash = hash;
     this.lastTime = time;
     const { evicted, rechecked } = this.mempool.update(entries);

@@ -9,6 +9,8 @@
  *   the rest in one parallel batch.
  * - FinalizeBlock does not persist; Commit does (one LMDB transaction), so Info always reports
  *   a height whose state is on disk, and CometBFT's handshake replays whatever is missing.
+ * - FinalizeBlock returns, as validator updates, the difference between the app's validator set
+ *   before and after the block (staking changes it); CometBFT applies them at height + 2.
  * - Query "/state" (data = raw key, height 0 = latest) returns the value and a Merkle proof
  *   (op type "groundwork/jmt") against the app hash of that height, which CometBFT puts in the
  *   header of the next height.
@@ -31,9 +33,10 @@ import type {
   ResponsePrepareProposal,
   ResponseProcessProposal,
   ResponseQuery,
+  ValidatorUpdate,
 } from 'cosmjs-types/tendermint/abci/types';
 import { CheckTxType, ResponseProcessProposal_ProposalStatus } from 'cosmjs-types/tendermint/abci/types';
-import { equals, toHex } from '../../core/bytes.js';
+import { equals, fromHex, toHex } from '../../core/bytes.js';
 import { ChainError } from '../../core/errors.js';
 import { sha256 } from '../../core/hash.js';
 import { addressFromPublicKey } from '../../core/keys.js';
@@ -46,6 +49,7 @@ import { authParams } from '../../chain/modules/auth/index.js';
 import { standardModules } from '../../chain/index.js';
 import type { Event } from '../../chain/events.js';
 import type { DecodedTx } from '../../chain/tx.js';
+import type { Validator } from '../../chain/validators.js';
 import { encodeProof } from '../../state/proof.js';
 import type { StateStore } from '../../state/store.js';
 import type { SigItem, SignatureVerifier } from '../sigpool.js';
@@ -106,6 +110,21 @@ class BatchingVerifier {
       () => q.forEach((x) => x.resolve(false)),
     );
   }
+}
+
+/**
+ * What CometBFT must change to go from validator set `before` to `after`: every key whose power
+ * changed or that is new, with its new power, and every key that left, with power 0 (sorted by
+ * key, so every node returns the same list). CometBFT applies them at height + 2.
+ */
+export function validatorUpdates(before: readonly Validator[], after: readonly Validator[]): ValidatorUpdate[] {
+  const old = new Map(before.map((v) => [toHex(v.pubKey), v.power]));
+  const now = new Map(after.map((v) => [toHex(v.pubKey), v.power]));
+  const out: Array<[string, bigint]> = [];
+  for (const [k, p] of now) if (old.get(k) !== p) out.push([k, p]);
+  for (const k of old.keys()) if (!now.has(k)) out.push([k, 0n]);
+  out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return out.map(([k, power]) => ({ pubKey: { ed25519: fromHex(k) }, power }));
 }
 
 /** The answer to every accepted CheckTx (one shared object, so the server can reuse its bytes). */
@@ -299,10 +318,13 @@ export class AbciApp {
       events: r.events.map(this.toAbciEvent),
       codespace: r.codespace,
     }));
+    // The app's committed set is still the one before this block (nothing is committed yet).
+    const updates = res.validators ? validatorUpdates(this.app.validators(), res.validators) : [];
+    if (updates.length > 0) this.log.info('validator set changes (CometBFT applies them at height + 2)', { height: res.height, updates: updates.length });
     return {
       events: [...res.beginEvents, ...res.endEvents].map(this.toAbciEvent),
       txResults,
-      validatorUpdates: [],
+      validatorUpdates: updates,
       appHash: res.appHash,
     };
   }

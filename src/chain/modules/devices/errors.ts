@@ -1,0 +1,25 @@
+import { defineErrors } from '../../../core/errors.js';
+
+export const DevicesErrors = defineErrors('devices', {
+  MAKER_NOT_FOUND: [1, 'no approved maker by that name; see "groundwork maker list"'],
+  MAKER_REVOKED: [2, 'the maker was revoked by governance: it can no longer onboard devices'],
+  MAKER_EXISTS: [3, 'a maker by that name is already approved'],
+  MAKER_KEY_IN_USE: [4, 'another approved maker already uses this public key'],
+  INVALID_MAKER_NAME: [5, 'maker names are 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit'],
+  BAD_MAKER_SIGNATURE: [6, 'the maker signature does not verify for this chain, device key and kind'],
+  BAD_DEVICE_SIGNATURE: [7, 'the device signature does not verify: the device key must sign this chain id and the owner address'],
+  DEVICE_EXISTS: [8, 'a device with this key is already onboarded'],
+  DEVICE_NOT_FOUND: [9, 'no device with this key'],
+  NOT_OWNER: [10, 'only the owner of the device can do this'],
+  INVALID_CAPABILITIES: [11, 'capabilities out of the bounds allowed for this kind of device'],
+  INVALID_CELL: [12, 'not a valid H3 cell index'],
+  RESOLUTION_OUT_OF_RANGE: [13, 'H3 resolution outside devices.minResolution..devices.maxResolution'],
+  LOCATION_UNCHANGED: [14, 'the device is already asserted at this cell'],
+  INVALID_TRANSITION: [15, 'this status change is not allowed'],
+  DEVICE_RETIRED: [16, 'the device is retired: it can no longer change status, location or owner'],
+  NOT_JAILED: [17, 'the device is not jailed'],
+  JAIL_NOT_OVER: [18, 'the device is still jailed; unjail once its jail period is over'],
+  SELF_TRANSFER: [19, 'the new owner is already the owner'],
+  INSUFFICIENT_STAKE: [20, 'the owner has less bonded stake than devices.minStakePerDevice x its devices requires'],
+  INVALID_REASON: [21, 'a status reason is 1-128 bytes'],
+});
