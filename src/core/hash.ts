@@ -25,3 +25,8 @@ export function sha256Parts(...parts: Bytes[]): Bytes {
   for (const p of parts) h.update(p);
   return fromDigest(h.digest('binary'));
 }
+
+/** SHA-256 of `data` written into `out` at `offset` (no allocation besides the digest string). */
+export function sha256Into(data: Bytes, out: Buffer, offset: number): void {
+  out.write(oneShot('sha256', data, 'binary'), offset, 'latin1');
+}

@@ -28,15 +28,21 @@ export function keyBytes(key: Key): Bytes {
  * Pending writes (key string → value, null for a deletion) laid over an ordered iteration of the
  * layer below, restricted to [start, end): the merged entries in key order, deletions dropped.
  */
-export function* mergeWrites(
+export function mergeWrites(
   writes: ReadonlyMap<string, Bytes | null>,
   start: Bytes,
   end: Bytes | undefined,
-  below: Iterable<[Bytes, Bytes]>,
+  below: IterableIterator<[Bytes, Bytes]>,
 ): IterableIterator<[Bytes, Bytes]> {
   const s = toKeyString(start);
   const e = end === undefined ? undefined : toKeyString(end);
   const mine = [...writes].filter(([k]) => k >= s && (e === undefined || k < e)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // Nothing pending in the range (the common case for large scans): the layer below as is,
+  // without a key-string conversion per entry.
+  return mine.length === 0 ? below : merged(mine, below);
+}
+
+function* merged(mine: [string, Bytes | null][], below: Iterable<[Bytes, Bytes]>): IterableIterator<[Bytes, Bytes]> {
   let i = 0;
   for (const [k, v] of below) {
     const ks = toKeyString(k);

@@ -23,6 +23,7 @@ import {
   type EpochRecord,
 } from './keeper.js';
 import { POOLS, epochEmission, rewardsParams, type RewardsParams } from './params.js';
+import { MAX_PROOF_HASHES } from './manifest.js';
 import { getAccount } from '../bank/keeper.js';
 
 export const claimMsgCodec = struct('MsgClaim', {
@@ -31,7 +32,7 @@ export const claimMsgCodec = struct('MsgClaim', {
   recipient: address,
   amount: u128,
   detailsHash: bytes32,
-  proof: list(bytes32, 64, 'proof'),
+  proof: list(bytes32, MAX_PROOF_HASHES, 'proof'),
 });
 export type MsgClaim = Infer<typeof claimMsgCodec>;
 

@@ -15,7 +15,6 @@
 import { equals, type Bytes } from '../../../core/bytes.js';
 import { decode, encode, list, struct, u128, u32, u64, bytes32, type Infer } from '../../../core/codec.js';
 import { encodeAddress, moduleAddress } from '../../../core/keys.js';
-import { merkleRoot, verifyMerkleProof } from '../../../core/merkle.js';
 import type { KVReader, KVStore } from '../../../state/overlay.js';
 import type { Context } from '../../context.js';
 import { getParams } from '../../module.js';
@@ -38,7 +37,7 @@ import {
   manifestMetaKey,
   totalsKey,
 } from './keys.js';
-import { detailsHash, leafHash, lineAmount, manifestChunkCodec, manifestMetaCodec, type RewardItem, type StoredLine } from './manifest.js';
+import { ManifestBuilder, leafHash, manifestMetaCodec, verifyManifestProof } from './manifest.js';
 import { BPS, POOLS, POOL_STAKERS, POOL_TREASURY, WORK_POOLS, epochEmission, rewardsParams, splitEmission, splitPayment } from './params.js';
 import { prefixEnd } from '../../keys.js';
 import { currentEpoch } from '../epochs/index.js';
@@ -165,6 +164,15 @@ function eligibleStake(store: KVReader, stake: StakeSource): { rows: { delegator
   return { rows, total };
 }
 
+/** Compares the 20 bytes of `key` at `at` with `addr` (no subarray view). */
+function compareAt(key: Bytes, at: number, addr: Bytes): number {
+  for (let i = 0; i < 20; i++) {
+    const d = (key[at + i] as number) - (addr[i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 /**
  * Closes `epoch`: computes the manifest, writes the epoch record, mints, emits the artifacts.
  * Writes a constant number of state entries whatever the number of recipients.
@@ -178,26 +186,7 @@ export function closeEpoch(ctx: Context, stakeSource: StakeSource, epoch: bigint
   const stake = eligibleStake(ctx.store, stakeSource);
   const totals = { alloc, workUnits, stake: stake.total };
 
-  const leaves: Bytes[] = [];
-  const paid = [0n, 0n, 0n, 0n, 0n];
-  let chunk: StoredLine[] = [];
-  let chunkNo = 0;
-  const firstRecipients: Bytes[] = [];
-  const flush = (): void => {
-    if (chunk.length === 0) return;
-    ctx.putArtifact(manifestChunkKey(epoch, chunkNo++), encode(manifestChunkCodec, chunk, 1 << 20));
-    chunk = [];
-  };
-  const emitLine = (recipient: Bytes, items: RewardItem[]): void => {
-    const { amount, byPool } = lineAmount(totals, items);
-    if (amount === 0n) return; // rounded to nothing: no line (explain says so)
-    for (let i = 0; i < 5; i++) paid[i] = (paid[i] as bigint) + (byPool[i] as bigint);
-    const index = leaves.length;
-    leaves.push(leafHash({ epoch, index, recipient, amount, detailsHash: detailsHash(items) }));
-    if (chunk.length === 0) firstRecipients.push(recipient);
-    chunk.push({ recipient, amount, items });
-    if (chunk.length === CHUNK_LINES) flush();
-  };
+  const builder = new ManifestBuilder(epoch, totals, CHUNK_LINES, (no, bytes) => ctx.putArtifact(manifestChunkKey(epoch, no), bytes));
 
   // Merge the contributions (key order = recipient order) with the stake rows (delegator order).
   const prefix = contribEpochPrefix(epoch);
@@ -205,29 +194,28 @@ export function closeEpoch(ctx: Context, stakeSource: StakeSource, epoch: bigint
   let next = it.next();
   let si = 0;
   const rows = stake.rows;
+  const recipient = Buffer.alloc(20);
   while (!next.done || si < rows.length) {
-    const ck = next.done ? undefined : next.value[0].subarray(CK_RECIPIENT, CK_POOL);
+    const k0 = next.done ? undefined : next.value[0];
     const sk = si < rows.length ? (rows[si] as { delegator: Bytes }).delegator : undefined;
-    const recipient = ck && (!sk || Buffer.compare(ck, sk) <= 0) ? ck : (sk as Bytes);
-    const items: RewardItem[] = [];
+    if (k0 && (!sk || compareAt(k0, CK_RECIPIENT, sk) <= 0)) {
+      for (let i = 0; i < 20; i++) recipient[i] = k0[CK_RECIPIENT + i] as number;
+    } else recipient.set(sk as Bytes);
     while (!next.done) {
       const [k, v] = next.value;
-      if (!equals(k.subarray(CK_RECIPIENT, CK_POOL), recipient)) break;
-      const c = decode(contributionCodec, v);
-      items.push({
-        type: 'work',
-        value: { pool: k[CK_POOL] as number, device: k.slice(CK_DEVICE, CK_REASON), reason: Buffer.from(k.subarray(CK_REASON)).toString('utf8'), units: c.units, weighted: c.weighted },
-      });
+      if (!ManifestBuilder.sameRecipient(k, CK_RECIPIENT, recipient)) break;
+      builder.addWork(k[CK_POOL] as number, k, CK_DEVICE, CK_REASON, v);
       next = it.next();
     }
     while (si < rows.length && equals((rows[si] as { delegator: Bytes }).delegator, recipient)) {
       const r = rows[si++] as { operator: Bytes; tokens: bigint };
-      items.push({ type: 'stake', value: { operator: r.operator, tokens: r.tokens } });
+      builder.addStake(r.operator, r.tokens);
     }
-    emitLine(Uint8Array.from(recipient), items);
+    builder.endLine(recipient);
   }
-  flush();
-  ctx.putArtifact(manifestMetaKey(epoch), encode(manifestMetaCodec, { count: leaves.length, chunkSize: CHUNK_LINES, firstRecipients }));
+  const root = builder.finish();
+  const paid = builder.paid;
+  ctx.putArtifact(manifestMetaKey(epoch), encode(manifestMetaCodec, { count: builder.count, chunkSize: CHUNK_LINES, firstRecipients: builder.firstRecipients }));
 
   // Where every ugw of the allocation goes: paid lines, treasury (its pool + remainders of the
   // pools someone earned from), or unissued (pools nobody earned from).
@@ -247,8 +235,8 @@ export function closeEpoch(ctx: Context, stakeSource: StakeSource, epoch: bigint
   const record: EpochRecord = {
     epoch,
     closedHeight: ctx.block.height,
-    root: merkleRoot(leaves),
-    count: leaves.length,
+    root,
+    count: builder.count,
     emission,
     pools,
     stake: stake.total,
@@ -308,7 +296,7 @@ export function claim(ctx: Context, c: ClaimInput): void {
   if (c.index < 0 || c.index >= rec.count) throw RewardsErrors.BAD_PROOF(`line ${c.index} is out of range: epoch ${c.epoch} has ${rec.count} lines`);
   if (c.amount <= 0n) throw RewardsErrors.INVALID_AMOUNT();
   const leaf = leafHash({ epoch: c.epoch, index: c.index, recipient: c.recipient, amount: c.amount, detailsHash: c.detailsHash });
-  if (!verifyMerkleProof(leaf, c.index, rec.count, c.proof, rec.root)) {
+  if (!verifyManifestProof(leaf, c.index, rec.count, c.proof, rec.root)) {
     throw RewardsErrors.BAD_PROOF(`line ${c.index} of epoch ${c.epoch} (${encodeAddress(c.recipient)}, ${c.amount}ugw) is not in the manifest; fetch the line and proof again`);
   }
   if (isClaimed(ctx.store, c.epoch, c.index)) throw RewardsErrors.ALREADY_CLAIMED(`line ${c.index} of epoch ${c.epoch} was already paid to ${encodeAddress(c.recipient)}`);
