@@ -26,6 +26,7 @@ import { encodeProof } from '../state/proof.js';
 import type { NodeBackend } from './backend.js';
 import { blockJSON, eventsJSON, headerJSON, hexU, signedHeaderRaw, storedTxJSON } from './views.js';
 import { attachWebSocket } from './ws.js';
+import { registerRewardRoutes } from './rewards.js';
 import { VERSION } from '../version.js';
 
 export class ApiError extends GroundworkError {
@@ -531,6 +532,7 @@ export async function createApiServer(backend: NodeBackend, opts: ApiServerOptio
     },
   );
 
+  registerRewardRoutes(app, backend);
   attachWebSocket(app, backend, log);
   return app;
 }

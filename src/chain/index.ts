@@ -18,6 +18,9 @@ import { stakingModule } from './modules/staking/index.js';
 import { isJailed, iterateDelegations, totalBonded, votingPowerOf } from './modules/staking/keeper.js';
 import { approveMaker, getDevice, revokeMaker } from './modules/devices/keeper.js';
 import { govModule } from './modules/gov/index.js';
+import { penaltiesModule, refreshDevice, reportFault, reverseSlash } from './modules/penalties/index.js';
+import { recordContribution } from './modules/rewards/keeper.js';
+import { testverticalModule, testverticalVerifiers } from './modules/testvertical/index.js';
 import { validatorLookup } from './validators.js';
 
 /**
@@ -36,9 +39,15 @@ export function standardModules(): Module[] {
     oracleModule,
     creditsModule(),
     devicesModule({ credits: { spendCredits }, stake: { stakeOf: votingPowerOf } }),
+    // Verticals, then penalties (its end block burns the slashes due), before rewards and gov.
+    testverticalModule({
+      devices: { getDevice },
+      rewards: { recordContribution: (ctx, c) => recordContribution(ctx, { statusOf: (s, id) => getDevice(s, id)?.status }, c) },
+      penalties: { reportFault, refreshDevice },
+    }),
+    penaltiesModule({ verifiers: new Map([...testverticalVerifiers]) }),
     rewards,
-    // TODO(lead): add `penalties: { reverseSlash }` once the penalties keeper lands.
-    govModule({ params: paramsDefs, staking: { votingPowerOf, totalBonded }, devices: { approveMaker, revokeMaker } }),
+    govModule({ params: paramsDefs, staking: { votingPowerOf, totalBonded }, devices: { approveMaker, revokeMaker }, penalties: { reverseSlash } }),
     epochsModule({ onEpochEnd: [rewards.onEpochEnd] }),
   ] as Module[];
   for (const m of modules) if (m.params) paramsDefs.set(m.name, m.params as ParamsDef<unknown>);

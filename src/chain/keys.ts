@@ -9,6 +9,46 @@
  * | params/<module>          | <module>  | module parameters (module codec)        |
  * | bank/acct/<address 20B>  | bank      | Account {sequence, balance}             |
  * | bank/supply              | bank      | total supply of the native token (u128) |
+ *
+ * Economic modules (each module's keys.ts builds its keys; binary parts are big-endian):
+ *
+ * | prefix                                             | owner      | value                                              |
+ * | -------------------------------------------------- | ---------- | -------------------------------------------------- |
+ * | epochs/state                                       | epochs     | EpochState {epoch, startHeight}                    |
+ * | staking/op/<operator 20B>                          | staking    | Operator {tokens, shares, validatorPubKey?, ...}   |
+ * | staking/del/<delegator 20B><operator 20B>          | staking    | Delegation {shares}                                |
+ * | staking/key/<consensus pubkey 32B>                 | staking    | operator address (one owner per consensus key)     |
+ * | staking/rank/<U128_MAX-tokens 16B><pubkey 32B>     | staking    | operator address (validator candidates, set order) |
+ * | staking/ubd/<completion height 8B><delegator><op>  | staking    | Unbonding {amount} (queue read in endBlock)        |
+ * | staking/ubdby/<delegator 20B><height 8B><op 20B>   | staking    | 0x01 (per-delegator index of staking/ubd/)         |
+ * | staking/total, staking/managed, staking/kept       | staking    | bonded total; stake drives the set; set kept since |
+ * | oracle/report/<reporter 20B>                       | oracle     | PriceReport {price µUSD/GW, height}                |
+ * | oracle/ema                                         | oracle     | OracleEma {ema µUSD/GW, height}                    |
+ * | credits/bal/<address 20B>                          | credits    | Data Credit balance (u128; absent when 0)          |
+ * | credits/epoch/<epoch 8B>, credits/total            | credits    | CreditTotals {tokensBurned, dcMinted, dcBurned}    |
+ * | devices/dev/<device pubkey 32B>                    | devices    | DeviceRecord {owner, kind, maker, status, ...}     |
+ * | devices/owner/<owner 20B><device 32B>              | devices    | kind (u8): owner index                             |
+ * | devices/count/<owner 20B>                          | devices    | devices not retired (u64)                          |
+ * | devices/maker/<name>                               | devices    | MakerRecord {pubKey, approvedHeight, revoked?, n}  |
+ * | rewards/c/<epoch 8B><recipient 20B><pool 1B><device 32B><reason> | rewards | Contribution {units, weighted} |
+ * | rewards/t/<epoch 8B>                               | rewards    | weighted units per work pool                       |
+ * | rewards/e/<epoch 8B>                               | rewards    | EpochRecord {root, count, pools, minted, ...}      |
+ * | rewards/b/<epoch 8B><chunk 4B>                     | rewards    | claimed bits of 8,192 manifest lines               |
+ * | rewards/emitted, rewards/prune                     | rewards    | total emission; next epoch to prune                |
+ * | gov/next, gov/prop/<id 8B>                         | gov        | next id; Proposal                                  |
+ * | gov/vote/<id 8B><voter 20B>                        | gov        | Vote {option, weight at tally}                     |
+ * | gov/end/<end height 8B><id 8B>                     | gov        | proposals whose voting ends at that height         |
+ * | penalties/f/<device 32B>                           | penalties  | FaultRecord {windowStart, count, total, ...}       |
+ * | penalties/s/<id 8B>                                | penalties  | SlashRecord {operator, device, amount, reason, ...}|
+ * | penalties/by/<operator 20B><id 8B>                 | penalties  | 0x01 (an operator's slashes)                       |
+ * | penalties/q/<release height 8B><id 8B>             | penalties  | 0x01 (burn queue, read in endBlock)                |
+ * | penalties/e/<sha256(evidence)>, penalties/x/<offence hash> | penalties | slash id: evidence / offence already used  |
+ * | penalties/next                                     | penalties  | next slash id (u64)                                |
+ * | testvertical/seq/<device 32B>                      | testvertical | last accepted report seq (u64)                   |
+ * | testvertical/r/<device 32B><seq 8B>                | testvertical | SHA-256 of the accepted report's sign bytes      |
+ *
+ * Block artifacts (node-side, not state, table `artifacts`): rewards/<epoch 8B>/meta and
+ * rewards/<epoch 8B>/<chunk 4B> — the reward manifest's lines.
  */
 import { toKeyString, utf8, type Bytes } from '../core/bytes.js';
 

@@ -15,9 +15,12 @@ import { initCommand } from './commands/init.js';
 import { keysCommand } from './commands/keys.js';
 import { nodeCommand } from './commands/node.js';
 import { oracleCommand } from './commands/oracle.js';
+import { penaltiesCommand } from './commands/penalties.js';
 import { queryCommand } from './commands/query.js';
+import { rewardsCommand } from './commands/rewards.js';
 import { stakingCommand } from './commands/staking.js';
 import { testnetCommand } from './commands/testnet.js';
+import { testverticalCommand } from './commands/testvertical.js';
 
 export function buildProgram(): Command {
   const program = new Command('groundwork')
@@ -41,6 +44,9 @@ export function buildProgram(): Command {
   oracleCommand(program);
   creditsCommand(program);
   govCommand(program);
+  rewardsCommand(program);
+  penaltiesCommand(program);
+  testverticalCommand(program);
   queryCommand(program);
   for (const c of program.commands) {
     c.exitOverride();

@@ -79,6 +79,8 @@ export function initHome(o: InitOptions): InitResult {
   const app: Record<string, Record<string, unknown>> = {
     bank: { balances },
     staking: { operators: operators.map((x) => genesisOperatorCodec.toJSON(x)) },
+    // The faucet key may report test faults (testvertical/fault), for the penalties walk-through.
+    testvertical: { params: { authority: faucet.info.address } },
   };
   for (const [m, p] of Object.entries(o.params ?? {})) app[m] = { ...(app[m] ?? {}), params: p };
   const stakingParamsGiven = stakingParams.codec.fromJSON({ ...(stakingParams.codec.toJSON(stakingParams.defaults) as object), ...(o.params?.staking ?? {}) }, 'params.staking');

@@ -5,7 +5,7 @@
  * renumbers past epochs.
  *
  * At the end block of an epoch's last height every `onEpochEnd` listener runs (in the order
- * given: rewards closes the epoch's manifest, penalties opens a new fault window...), then the
+ * given: rewards closes the epoch's manifest), then the
  * next epoch begins. This module must run last among the modules' endBlocks, so an epoch's
  * last block is entirely inside that epoch.
  */
