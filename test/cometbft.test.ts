@@ -39,6 +39,16 @@ async function account(v: TestnetValidator, address: Uint8Array): Promise<{ sequ
   return r.response.value ? decode(accountCodec, new Uint8Array(Buffer.from(r.response.value, 'base64'))) : { sequence: 0n, balance: 0n };
 }
 
+/** A node's view of the balance once it has committed the blocks others already have (nodes commit a moment apart). */
+async function balanceOn(v: TestnetValidator, address: Uint8Array, expected: bigint, timeoutMs = 20_000): Promise<bigint> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const b = (await account(v, address)).balance;
+    if (b === expected || Date.now() > end) return b;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 function pidOf(info: TestnetInfo, name: string): number {
   return (JSON.parse(readFileSync(join(info.dir, 'pids.json'), 'utf8')) as Record<string, number>)[name] as number;
 }
@@ -101,7 +111,7 @@ test('cometbft: a 4-validator network commits, agrees, survives kill -9 and halt
       total += BigInt(100 + i);
       await waitCommitted(r.hash, v3);
     }
-    for (const v of info.validators) assert.equal((await account(v, dest.address)).balance, total);
+    for (const v of info.validators) assert.equal(await balanceOn(v, dest.address, total), total);
     // A replayed tx is refused by every node's CheckTx (sequence already used).
     seq--;
     assert.equal((await send(v1, 1n)).code, 5, 'SEQUENCE_REUSED');
@@ -140,7 +150,7 @@ test('cometbft: a 4-validator network commits, agrees, survives kill -9 and halt
     startValidator(info, v3);
     const [top] = await heights(info, [v0]);
     await waitForHeight(info, (top as number) + 1, 60_000);
-    assert.equal((await account(v3, dest.address)).balance, total);
+    assert.equal(await balanceOn(v3, dest.address, total), total);
 
     // 2 of 4 down: no quorum (2/3 of the power needs 3 validators), the chain halts, no fork.
     process.kill(pidOf(info, v2.name), 'SIGKILL');
@@ -158,8 +168,8 @@ test('cometbft: a 4-validator network commits, agrees, survives kill -9 and halt
     startValidator(info, v2);
     await waitCommitted(pending.hash, v0);
     await sleep(1000);
-    assert.equal((await account(v0, dest.address)).balance, total);
-    assert.equal((await account(v1, dest.address)).balance, total);
+    assert.equal(await balanceOn(v0, dest.address, total), total);
+    assert.equal(await balanceOn(v1, dest.address, total), total);
     startValidator(info, v3);
     const [now] = await heights(info, [v0]);
     await waitForHeight(info, (now as number) + 1, 60_000);
