@@ -183,10 +183,9 @@ test('economics end to end: credits, governance, devices, work, rewards, faults,
         assert.equal(del.status, 'committed');
         const prop = await ok(['gov', 'submit', 'faucet', '--title', 'Approve Acme devices', '--approve-maker', 'acme', '--maker-pubkey', maker.publicKey]);
         const id = prop.id as string;
-        await ok(['gov', 'vote', 'faucet', id, 'yes']);
-        await ok(['bank', 'send', 'faucet', 'auditor', '1gw']);
         await priceReported; // (the reporter sends nothing else: no sequence race)
-        await fails(['gov', 'vote', 'reporter', id, 'yes'], 'NO_VOTING_POWER');
+        await Promise.all([ok(['gov', 'vote', 'faucet', id, 'yes']), fails(['gov', 'vote', 'reporter', id, 'yes'], 'NO_VOTING_POWER')]);
+        await ok(['bank', 'send', 'faucet', 'auditor', '1gw']);
         return { id, end: prop.votingEndHeight as string };
       })(),
       // 2. A price, then Data Credits for the customer: DC = tokens × price; the tokens burn.

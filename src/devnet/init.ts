@@ -81,6 +81,11 @@ export function initHome(o: InitOptions): InitResult {
     staking: { operators: operators.map((x) => genesisOperatorCodec.toJSON(x)) },
     // The faucet key may report test faults (testvertical/fault), for the penalties walk-through.
     testvertical: { params: { authority: faucet.info.address } },
+    // A devnet the README can walk through alone: the faucet reports the oracle price, and a
+    // proposal passes with the faucet's stake (it can bond at most a third of the devnet's stake,
+    // below the production quorum of 33.4%) within a 20-block vote.
+    oracle: { params: { reporters: [faucet.info.address], minReports: 1 } },
+    gov: { params: { quorumBps: '1000', votingPeriod: '20' } },
   };
   for (const [m, p] of Object.entries(o.params ?? {})) app[m] = { ...(app[m] ?? {}), params: p };
   const stakingParamsGiven = stakingParams.codec.fromJSON({ ...(stakingParams.codec.toJSON(stakingParams.defaults) as object), ...(o.params?.staking ?? {}) }, 'params.staking');
