@@ -507,3 +507,31 @@ export function refine<T, J>(
     fromJSON: (j, path = '') => fromJSON(j, path),
   };
 }
+
+/**
+ * A closed set of names (a string-literal union) as one byte: the name's index in `values`
+ * (declaration order, so never reorder — only append). JSON form: the name itself.
+ */
+export function enumOf<const V extends readonly string[]>(name: string, values: V): Codec<V[number], V[number]> {
+  return {
+    name,
+    write(w, v) {
+      const i = values.indexOf(v);
+      if (i < 0) throw new CodecError(`${name}: unknown value ${String(v)}`);
+      w.u8(i);
+    },
+    read(r) {
+      const i = r.u8(name);
+      const v = values[i];
+      if (v === undefined) throw new CodecError(`${name}: unknown index ${i}`);
+      return v;
+    },
+    toJSON: (v) => v,
+    fromJSON(j, path = '') {
+      if (typeof j !== 'string' || !values.includes(j)) {
+        throw new InvalidInputError('INVALID_FIELD', `${path || name}: expected one of ${values.join(', ')}, got ${typeof j === 'string' ? `"${j}"` : String(j)}`);
+      }
+      return j as V[number];
+    },
+  };
+}

@@ -4,7 +4,7 @@
  * SDK and the CLI, so what a manufacturer signs off-chain is what the chain verifies.
  */
 import { concat, toHex, utf8, type Bytes } from '../../../core/bytes.js';
-import { encode, option, string, struct, u32, u64, type Codec, type Infer } from '../../../core/codec.js';
+import { encode, option, string, struct, u32, u64, type Codec, type Infer, enumOf } from '../../../core/codec.js';
 import { CodecError, InvalidInputError } from '../../../core/errors.js';
 import { address, pubKey } from '../../../core/keys.js';
 
@@ -20,32 +20,9 @@ function show(v: unknown): string {
 }
 
 /** A string enum: one byte (the value's index) in binary, the name in JSON. */
-function enumCodec<const V extends readonly string[]>(name: string, values: V): Codec<V[number], V[number]> {
-  return {
-    name,
-    write(w, v) {
-      const i = values.indexOf(v);
-      if (i < 0) throw new CodecError(`${name}: unknown value ${String(v)}`);
-      w.u8(i);
-    },
-    read(r) {
-      const i = r.u8(name);
-      const v = values[i];
-      if (v === undefined) throw new CodecError(`${name}: unknown index ${i}`);
-      return v;
-    },
-    toJSON: (v) => v,
-    fromJSON(j, path = '') {
-      if (typeof j !== 'string' || !values.includes(j)) {
-        throw new InvalidInputError('INVALID_FIELD', `${path || name}: expected one of ${values.join(', ')}, got ${show(j)}`);
-      }
-      return j as V[number];
-    },
-  };
-}
 
-export const deviceKindCodec = enumCodec('DeviceKind', DEVICE_KINDS);
-export const deviceStatusCodec = enumCodec('DeviceStatus', DEVICE_STATUSES);
+export const deviceKindCodec = enumOf('DeviceKind', DEVICE_KINDS);
+export const deviceStatusCodec = enumOf('DeviceStatus', DEVICE_STATUSES);
 
 export function isDeviceKind(s: string): s is DeviceKind {
   return (DEVICE_KINDS as readonly string[]).includes(s);

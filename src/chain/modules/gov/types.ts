@@ -2,35 +2,12 @@
  * gov: value types (codecs), parameters and the tally rule. Pure: shared by the state machine,
  * the SDK and the CLI, so what a client builds is exactly what the chain decodes.
  */
-import { bool, bytes, option, string, struct, u128, u64, union, unit, type Codec, type Infer } from '../../../core/codec.js';
-import { CodecError, InvalidInputError } from '../../../core/errors.js';
+import { bool, bytes, option, string, struct, u128, u64, union, unit, type Infer, enumOf } from '../../../core/codec.js';
+import { InvalidInputError } from '../../../core/errors.js';
 import { address, pubKey } from '../../../core/keys.js';
 import type { ParamsDef } from '../../module.js';
 
 /** A string enum: one byte (the value's index) in binary, the name in JSON. */
-function enumCodec<const V extends readonly string[]>(name: string, values: V): Codec<V[number], V[number]> {
-  return {
-    name,
-    write(w, v) {
-      const i = values.indexOf(v);
-      if (i < 0) throw new CodecError(`${name}: unknown value ${String(v)}`);
-      w.u8(i);
-    },
-    read(r) {
-      const i = r.u8(name);
-      const v = values[i];
-      if (v === undefined) throw new CodecError(`${name}: unknown index ${i}`);
-      return v;
-    },
-    toJSON: (v) => v,
-    fromJSON(j, path = '') {
-      if (typeof j !== 'string' || !values.includes(j)) {
-        throw new InvalidInputError('INVALID_FIELD', `${path || name}: expected one of ${values.join(', ')}, got ${String(j)}`);
-      }
-      return j as V[number];
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -107,16 +84,16 @@ export type ProposalContent = Infer<typeof proposalContentCodec>;
 
 export const PROPOSAL_STATUSES = ['voting', 'passed', 'rejected', 'failed'] as const;
 export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
-export const proposalStatusCodec = enumCodec('ProposalStatus', PROPOSAL_STATUSES);
+export const proposalStatusCodec = enumOf('ProposalStatus', PROPOSAL_STATUSES);
 
 /** Why a proposal ended as it did ('' while voting). */
 export const PROPOSAL_REASONS = ['', 'executed', 'execution-failed', 'quorum-not-met', 'vetoed', 'threshold-not-met'] as const;
 export type ProposalReason = (typeof PROPOSAL_REASONS)[number];
-export const proposalReasonCodec = enumCodec('ProposalReason', PROPOSAL_REASONS);
+export const proposalReasonCodec = enumOf('ProposalReason', PROPOSAL_REASONS);
 
 export const DEPOSIT_STATES = ['held', 'refunded', 'burned'] as const;
 export type DepositState = (typeof DEPOSIT_STATES)[number];
-export const depositStateCodec = enumCodec('DepositState', DEPOSIT_STATES);
+export const depositStateCodec = enumOf('DepositState', DEPOSIT_STATES);
 
 export const tallyCodec = struct('Tally', { yes: u128, no: u128, abstain: u128, veto: u128, totalBonded: u128 });
 export type Tally = Infer<typeof tallyCodec>;
@@ -142,7 +119,7 @@ export type Proposal = Infer<typeof proposalCodec>;
 
 export const VOTE_OPTIONS = ['yes', 'no', 'abstain', 'veto'] as const;
 export type VoteOption = (typeof VOTE_OPTIONS)[number];
-export const voteOptionCodec = enumCodec('VoteOption', VOTE_OPTIONS);
+export const voteOptionCodec = enumOf('VoteOption', VOTE_OPTIONS);
 
 export const voteCodec = struct('Vote', {
   option: voteOptionCodec,

@@ -2,8 +2,8 @@
  * penalties: value types (codecs), parameters and JSON views. Pure: shared by the state
  * machine, the SDK and the CLI.
  */
-import { bool, bytes, bytes32, option, string, struct, u128, u32, u64, type Codec, type Infer } from '../../../core/codec.js';
-import { CodecError, InvalidInputError } from '../../../core/errors.js';
+import { bool, bytes, bytes32, option, string, struct, u128, u32, u64, type Infer, enumOf } from '../../../core/codec.js';
+import { InvalidInputError } from '../../../core/errors.js';
 import { address, pubKey } from '../../../core/keys.js';
 import type { ParamsDef } from '../../module.js';
 
@@ -21,31 +21,8 @@ export const SLASH_STATUSES = ['pending', 'disputed', 'burned', 'reversed'] as c
 export type SlashStatus = (typeof SLASH_STATUSES)[number];
 
 /** A string enum: one byte (the value's index) in binary, the name in JSON. */
-function enumCodec<const V extends readonly string[]>(name: string, values: V): Codec<V[number], V[number]> {
-  return {
-    name,
-    write(w, v) {
-      const i = values.indexOf(v);
-      if (i < 0) throw new CodecError(`${name}: unknown value ${String(v)}`);
-      w.u8(i);
-    },
-    read(r) {
-      const i = r.u8(name);
-      const v = values[i];
-      if (v === undefined) throw new CodecError(`${name}: unknown index ${i}`);
-      return v;
-    },
-    toJSON: (v) => v,
-    fromJSON(j, path = '') {
-      if (typeof j !== 'string' || !values.includes(j)) {
-        throw new InvalidInputError('INVALID_FIELD', `${path || name}: expected one of ${values.join(', ')}, got ${typeof j === 'string' ? `"${j.slice(0, 40)}"` : typeof j}`);
-      }
-      return j as V[number];
-    },
-  };
-}
 
-export const slashStatusCodec = enumCodec('SlashStatus', SLASH_STATUSES);
+export const slashStatusCodec = enumOf('SlashStatus', SLASH_STATUSES);
 
 // ---------------------------------------------------------------------------------------------
 // Parameters

@@ -3,8 +3,7 @@
  * reports and double-sign evidence (shared by the state machine, the SDK, the CLI and tests).
  */
 import { concat, equals, utf8, type Bytes } from '../../../core/bytes.js';
-import { decode, encode, option, string, struct, u128, u64, type Codec, type Infer } from '../../../core/codec.js';
-import { CodecError, InvalidInputError } from '../../../core/errors.js';
+import { decode, encode, option, string, struct, u128, u64, type Infer, enumOf } from '../../../core/codec.js';
 import { address, pubKey, signature, type Signer } from '../../../core/keys.js';
 import type { ParamsDef } from '../../module.js';
 
@@ -16,31 +15,8 @@ export type ReportPool = (typeof REPORT_POOLS)[number];
 export const DOUBLE_SIGN_KIND = 'double-signed-report';
 
 /** A string enum: one byte (the value's index) in binary, the name in JSON. */
-function enumCodec<const V extends readonly string[]>(name: string, values: V): Codec<V[number], V[number]> {
-  return {
-    name,
-    write(w, v) {
-      const i = values.indexOf(v);
-      if (i < 0) throw new CodecError(`${name}: unknown value ${String(v)}`);
-      w.u8(i);
-    },
-    read(r) {
-      const i = r.u8(name);
-      const v = values[i];
-      if (v === undefined) throw new CodecError(`${name}: unknown index ${i}`);
-      return v;
-    },
-    toJSON: (v) => v,
-    fromJSON(j, path = '') {
-      if (typeof j !== 'string' || !values.includes(j)) {
-        throw new InvalidInputError('INVALID_FIELD', `${path || name}: expected one of ${values.join(', ')}, got ${typeof j === 'string' ? `"${j.slice(0, 40)}"` : typeof j}`);
-      }
-      return j as V[number];
-    },
-  };
-}
 
-export const reportPoolCodec = enumCodec('ReportPool', REPORT_POOLS);
+export const reportPoolCodec = enumOf('ReportPool', REPORT_POOLS);
 
 export function isReportPool(s: string): s is ReportPool {
   return (REPORT_POOLS as readonly string[]).includes(s);
