@@ -31,6 +31,7 @@ import { Manifest, detailsHash, rewardLineCodec, manifestMetaCodec } from '../sr
 import { manifestMetaKey, manifestChunkKey } from '../src/chain/modules/rewards/keys.js';
 import { decode } from '../src/core/codec.js';
 import { numberOption } from './args.js';
+import { workerLeafHasher } from '../src/core/leafworker.js';
 
 const log = (m: string) => process.stderr.write(`[rewards] ${m}\n`);
 
@@ -52,7 +53,7 @@ export async function rewardsBench(args: string[]): Promise<Record<string, unkno
         epochs: { params: { blocksPerEpoch: String(blocksPerEpoch) } },
       },
     };
-    const app = createApp(new StateStore(db));
+    const app = createApp(new StateStore(db), { leafHasher: workerLeafHasher() });
     await app.initChain(parseGenesis(genesis, standardModules()));
     let time = 1_795_000_000_000n;
     const info = () => ({ chainId: 'bench-rewards', height: BigInt(app.height + 1), time: (time += 1000n), proposer: validator.publicKey });
@@ -88,8 +89,10 @@ export async function rewardsBench(args: string[]): Promise<Record<string, unkno
     log('closing the epoch...');
     const c0 = performance.now();
     const r = app.finalizeBlock(info(), []);
+    const c1 = performance.now();
     await app.commit();
     const closeS = (performance.now() - c0) / 1000;
+    log(`finalizeBlock ${((c1 - c0) / 1000).toFixed(2)} s, commit ${((performance.now() - c1) / 1000).toFixed(2)} s`);
     app.resetCheckState();
     const rec = getEpochRecord(app.state, 0n);
     if (!rec) throw new RangeError('epoch 0 did not close');

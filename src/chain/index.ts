@@ -1,6 +1,7 @@
 /**
  * The standard Groundwork state machine: the modules in their execution order.
  */
+import type { LeafHasher } from '../core/leafhash.js';
 import type { StateStore } from '../state/store.js';
 import { App } from './app.js';
 import type { Module, ParamsDef } from './module.js';
@@ -27,8 +28,16 @@ import { validatorLookup } from './validators.js';
  * Execution order matters for begin/end blocks and genesis: bank first (others move tokens at
  * genesis), epochs last (an epoch's last block runs entirely inside it before it closes).
  */
-export function standardModules(): Module[] {
-  const rewards = rewardsModule({ stake: { iterateDelegations, isJailed }, devices: { statusOf: (s, id) => getDevice(s, id)?.status } });
+export interface ModuleOptions {
+  /**
+   * Hashes reward-manifest leaves at an epoch close (default: on the calling thread). A node
+   * passes core/leafworker's second-core hasher; the leaves, and so the state, are the same.
+   */
+  readonly leafHasher?: LeafHasher;
+}
+
+export function standardModules(opts: ModuleOptions = {}): Module[] {
+  const rewards = rewardsModule({ stake: { iterateDelegations, isJailed }, devices: { statusOf: (s, id) => getDevice(s, id)?.status }, leafHasher: opts.leafHasher });
   // Every module's params definition, for governance's params proposals (filled below).
   const paramsDefs = new Map<string, ParamsDef<unknown>>();
   const modules = [
@@ -54,8 +63,8 @@ export function standardModules(): Module[] {
   return modules;
 }
 
-export function createApp(store: StateStore): App {
-  return new App(store, standardModules());
+export function createApp(store: StateStore, opts: ModuleOptions = {}): App {
+  return new App(store, standardModules(opts));
 }
 
 /** The message types of the standard modules, for building and decoding txs outside an App. */

@@ -5,6 +5,7 @@
  * is durable, so `kill -9` at any moment loses nothing that was reported committed, and a
  * restart resumes at the same height and app hash.
  */
+import { workerLeafHasher } from '../core/leafworker.js';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { equals, toHex, utf8, type Bytes } from '../core/bytes.js';
@@ -75,7 +76,7 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
   ) {
     super();
     this.log = opts.logger ?? silentLogger;
-    this.app = new App(store, standardModules());
+    this.app = new App(store, standardModules({ leafHasher: workerLeafHasher() }));
     this.app.onInternalError = (e, where) => this.log.error('internal error in tx execution (a bug)', { where, error: e instanceof Error ? e.stack : String(e) });
     const indexed = new Set(['tx.signer', ...this.app.modules.flatMap((m) => m.indexedAttributes ?? [])]);
     this.blocks = new BlockStore(db, indexed);

@@ -4,6 +4,7 @@
  * hashes, the tx root, the results root and the app hash; finally that the replayed state
  * equals the node's. Signatures are verified on the worker pool, one block ahead.
  */
+import { workerLeafHasher } from '../core/leafworker.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,7 @@ export async function replayChain(
   const blocks = new BlockStore(live, new Set());
   const tmp = mkdtempSync(join(tmpdir(), 'gw-replay-'));
   const db = new Database(tmp, { noSync: true });
-  const app = new App(new StateStore(db), standardModules());
+  const app = new App(new StateStore(db), standardModules({ leafHasher: workerLeafHasher() }));
   const verifier = opts.verifier ?? new SignaturePool();
   let txCount = 0;
   try {

@@ -24,6 +24,51 @@ export interface DatabaseOptions {
   noSync?: boolean;
 }
 
+/**
+ * Keys and values read from LMDB are copied out of its shared read buffer into Node's pooled
+ * Buffer slab. lmdb-js's 'binary' encoding copies with Uint8Array.prototype.slice, which gives
+ * every small key and value its own ArrayBuffer (~0.7 µs each, measured; a pooled copy is
+ * ~0.15 µs): the difference dominates a scan of a million entries (an epoch close).
+ */
+function pooledCopy(src: Uint8Array, start: number, end: number): Buffer {
+  const n = end - start;
+  const out = Buffer.allocUnsafe(n);
+  if (n <= 64) for (let i = 0; i < n; i++) out[i] = src[start + i] as number;
+  else out.set(src.subarray(start, end));
+  return out;
+}
+/** While a transient scan runs: keys and values are views of lmdb-js's read buffers, not copies. */
+let transient = false;
+const pooledKeys = {
+  writeKey(key: Uint8Array, target: Uint8Array, start: number): number {
+    target.set(key, start);
+    return start + key.length;
+  },
+  readKey: (target: Uint8Array, start: number, end: number): Uint8Array => (transient ? target.subarray(start, end) : pooledCopy(target, start, end)),
+};
+const pooledValues = {
+  /** Values are stored as given (already bytes). */
+  encode: (v: Uint8Array): Uint8Array => v,
+  /** `bytes` is lmdb-js's reused read buffer, its length set to the value's size: copy it out. */
+  decode: (bytes: Uint8Array): Uint8Array => (transient ? bytes.subarray(0, bytes.length) : pooledCopy(bytes, 0, bytes.length)),
+};
+
+/**
+ * Calls `visit` for each entry of `table` with start <= key < end, in key order, passing views
+ * of LMDB's read buffers: they are valid only until `visit` returns, and `visit` must not read
+ * the database (that would overwrite them). For scans of millions of entries (an epoch close),
+ * where a copy per key and value is most of the cost.
+ */
+export function scanTransient(table: Table, start: Bytes, end: Bytes | undefined, visit: (key: Bytes, value: Bytes) => void): void {
+  const opts = end ? { start: toBuffer(start), end: toBuffer(end) } : { start: toBuffer(start) };
+  transient = true;
+  try {
+    for (const { key, value } of table.getRange(opts)) visit(key, value);
+  } finally {
+    transient = false;
+  }
+}
+
 export class Database {
   private readonly env: RootDatabase;
   private readonly tables = new Map<string, Table>();
@@ -35,7 +80,10 @@ export class Database {
   table(name: string): Table {
     let t = this.tables.get(name);
     if (!t) {
-      t = this.env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
+      t = this.env.openDB<Buffer, Buffer>({ name, keyEncoder: pooledKeys, encoder: pooledValues } as never);
+      // With a custom key encoder lmdb-js starts open-ended scans at key 0x05 (it reserves lower
+      // keys for its own metadata under ordered-binary keys); ours are raw bytes: start at 0x00.
+      (t as unknown as { defaultBeginningKey: Buffer }).defaultBeginningKey = Buffer.from([0]);
       this.tables.set(name, t);
     }
     return t;

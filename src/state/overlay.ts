@@ -67,6 +67,27 @@ export interface KVReader {
   get(key: Key): Bytes | undefined;
   /** Entries with start <= key < end (end undefined: to the end), in key order. */
   iterate(start: Bytes, end: Bytes | undefined): IterableIterator<[Bytes, Bytes]>;
+  /**
+   * The same entries as iterate, through a callback that gets transient views: valid only until
+   * it returns, and it must not read the store. Optional (scanRange falls back to iterate); the
+   * fast path for scans of millions of entries.
+   */
+  scan?(start: Bytes, end: Bytes | undefined, visit: (key: Bytes, value: Bytes) => void): void;
+}
+
+/** Scans `reader` (see KVReader.scan): its fast path where it has one, else iterate. */
+export function scanRange(reader: KVReader, start: Bytes, end: Bytes | undefined, visit: (key: Bytes, value: Bytes) => void): void {
+  if (reader.scan) reader.scan(start, end, visit);
+  else for (const [k, v] of reader.iterate(start, end)) visit(k, v);
+}
+
+/** Whether `writes` has a key in [start, end). */
+export function hasWritesIn(writes: ReadonlyMap<string, Bytes | null>, start: Bytes, end: Bytes | undefined): boolean {
+  if (writes.size === 0) return false;
+  const s = toKeyString(start);
+  const e = end === undefined ? undefined : toKeyString(end);
+  for (const k of writes.keys()) if (k >= s && (e === undefined || k < e)) return true;
+  return false;
 }
 
 export interface KVStore extends KVReader {
@@ -211,6 +232,11 @@ export class Overlay implements KVStore {
 
   iterate(start: Bytes, end: Bytes | undefined): IterableIterator<[Bytes, Bytes]> {
     return mergeWrites(this.writes, start, end, this.parent.iterate(start, end));
+  }
+
+  scan(start: Bytes, end: Bytes | undefined, visit: (key: Bytes, value: Bytes) => void): void {
+    if (this.trace || hasWritesIn(this.writes, start, end)) for (const [k, v] of this.iterate(start, end)) visit(k, v);
+    else scanRange(this.parent, start, end, visit);
   }
 
   /** Everything written (key string → value, null for deleted). */

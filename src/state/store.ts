@@ -18,9 +18,9 @@ import { copyBytes, equals, fromKeyString, toKeyString, u64be, readU64be, type B
 import { bytes, decode, encode, list, option, struct } from '../core/codec.js';
 import { InvariantError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
-import { fromBuffer, toBuffer, type Database, type Table, type WriteOp } from './db.js';
+import { fromBuffer, scanTransient, toBuffer, type Database, type Table, type WriteOp } from './db.js';
 import { EMPTY_ROOT, childAt, unpackNodeKeys, decodeNode, getValue, nodeKey, prove, updateTree, type Change, type ChildRef, type InternalNode, type MemoryBudget, type NodeReader, type ProvenValue, type TreeNode, type TreeUpdate } from './jmt.js';
-import { keyString, mergeWrites, type Key, type KVReader } from './overlay.js';
+import { hasWritesIn, keyString, mergeWrites, type Key, type KVReader } from './overlay.js';
 import { MAX_VALUE_BYTES } from './proof.js';
 
 const META_VERSION = new TextEncoder().encode('state/version');
@@ -192,6 +192,11 @@ export class StateStore implements NodeReader, KVReader {
       for (const { key, value } of rows) yield [fromBuffer(key), fromBuffer(value)];
     })(this.values.getRange(opts));
     return mergeWrites(this.recent, start, end, flushed);
+  }
+
+  scan(start: Bytes, end: Bytes | undefined, visit: (key: Bytes, value: Bytes) => void): void {
+    if (hasWritesIn(this.recent, start, end)) for (const [k, v] of this.iterate(start, end)) visit(k, v);
+    else scanTransient(this.values, start, end, visit);
   }
 
   getNode(nodeKey: Bytes): TreeNode | undefined {

@@ -5,6 +5,7 @@
  * supervisor (or the user) restarts the pair; CometBFT's handshake then brings the app back in
  * step (it replays the blocks the app lacks).
  */
+import { workerLeafHasher } from '../../core/leafworker.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,7 +44,7 @@ export async function startCometbftNode(o: { home: string; config: NodeConfig; l
   const db = new Database(dataDir);
   const store = new StateStore(db, { nodeCacheSize: o.config.cache.treeNodes });
   store.warmCache();
-  const app = new App(store, standardModules());
+  const app = new App(store, standardModules({ leafHasher: workerLeafHasher() }));
   app.onInternalError = (e, where) => o.logger.error('internal error in tx execution (a bug)', { where, error: e instanceof Error ? e.stack : String(e) });
   const verifier = new SignaturePool();
   const server = new AbciServer(new AbciApp({ app, store, verifier, logger: o.logger }), o.logger);

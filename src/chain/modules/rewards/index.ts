@@ -3,6 +3,7 @@
  * protocol take on customer payments. See keeper.ts for the flow and manifest.ts for the
  * manifest's format; params.ts for the economic math and its rounding.
  */
+import type { LeafHasher } from '../../../core/leafhash.js';
 import { bytes32, list, struct, u128, u32, u64, type Infer } from '../../../core/codec.js';
 import { InvalidInputError } from '../../../core/errors.js';
 import { address, encodeAddress } from '../../../core/keys.js';
@@ -60,14 +61,14 @@ function epochArg(args: Readonly<Record<string, string>>): bigint {
   return BigInt(e);
 }
 
-export function rewardsModule(deps: { stake: StakeSource; devices: DeviceSource }): Module<null, RewardsParams> & { onEpochEnd: EpochEndListener } {
+export function rewardsModule(deps: { stake: StakeSource; devices: DeviceSource; leafHasher?: LeafHasher | undefined }): Module<null, RewardsParams> & { onEpochEnd: EpochEndListener } {
   return {
     name: 'rewards',
     params: rewardsParams,
     indexedAttributes: ['rewards.claim.recipient'],
     msgs: [msg('rewards/claim', claimMsgCodec, (ctx, m) => claim(ctx, m))],
     onEpochEnd(ctx, epoch) {
-      closeEpoch(ctx, deps.stake, epoch);
+      closeEpoch(ctx, deps.stake, epoch, deps.leafHasher);
     },
     endBlock(ctx) {
       pruneContributions(ctx, PRUNE_BUDGET);

@@ -13,9 +13,10 @@
  * - claim: proof of a line against the root, one bit per line marks it paid.
  */
 import { equals, type Bytes } from '../../../core/bytes.js';
+import type { LeafHasher } from '../../../core/leafhash.js';
 import { decode, encode, list, struct, u128, u32, u64, bytes32, type Infer } from '../../../core/codec.js';
 import { encodeAddress, moduleAddress } from '../../../core/keys.js';
-import type { KVReader, KVStore } from '../../../state/overlay.js';
+import { scanRange, type KVReader, type KVStore } from '../../../state/overlay.js';
 import type { Context } from '../../context.js';
 import { getParams } from '../../module.js';
 import { burn, mint, transfer } from '../bank/keeper.js';
@@ -177,7 +178,7 @@ function compareAt(key: Bytes, at: number, addr: Bytes): number {
  * Closes `epoch`: computes the manifest, writes the epoch record, mints, emits the artifacts.
  * Writes a constant number of state entries whatever the number of recipients.
  */
-export function closeEpoch(ctx: Context, stakeSource: StakeSource, epoch: bigint): EpochRecord {
+export function closeEpoch(ctx: Context, stakeSource: StakeSource, epoch: bigint, hasher?: LeafHasher): EpochRecord {
   const p = getParams(ctx.store, 'rewards', rewardsParams);
   const emittedBefore = getEmitted(ctx.store);
   const emission = epochEmission(p, epoch, emittedBefore);
@@ -186,33 +187,41 @@ export function closeEpoch(ctx: Context, stakeSource: StakeSource, epoch: bigint
   const stake = eligibleStake(ctx.store, stakeSource);
   const totals = { alloc, workUnits, stake: stake.total };
 
-  const builder = new ManifestBuilder(epoch, totals, CHUNK_LINES, (no, bytes) => ctx.putArtifact(manifestChunkKey(epoch, no), bytes));
+  const builder = new ManifestBuilder(epoch, totals, CHUNK_LINES, (no, bytes) => ctx.putArtifact(manifestChunkKey(epoch, no), bytes), hasher);
 
-  // Merge the contributions (key order = recipient order) with the stake rows (delegator order).
-  const prefix = contribEpochPrefix(epoch);
-  const it = ctx.store.iterate(prefix, prefixEnd(prefix));
-  let next = it.next();
-  let si = 0;
+  // Merge the contributions (key order = recipient order) with the stake rows (delegator order):
+  // one line per recipient, its work items then its stake items. The scan hands out transient
+  // views; the builder copies what it keeps and nothing here reads the store meanwhile.
   const rows = stake.rows;
+  let si = 0;
+  let open = false;
   const recipient = Buffer.alloc(20);
-  while (!next.done || si < rows.length) {
-    const k0 = next.done ? undefined : next.value[0];
-    const sk = si < rows.length ? (rows[si] as { delegator: Bytes }).delegator : undefined;
-    if (k0 && (!sk || compareAt(k0, CK_RECIPIENT, sk) <= 0)) {
-      for (let i = 0; i < 20; i++) recipient[i] = k0[CK_RECIPIENT + i] as number;
-    } else recipient.set(sk as Bytes);
-    while (!next.done) {
-      const [k, v] = next.value;
-      if (!ManifestBuilder.sameRecipient(k, CK_RECIPIENT, recipient)) break;
-      builder.addWork(k[CK_POOL] as number, k, CK_DEVICE, CK_REASON, v);
-      next = it.next();
-    }
+  const closeLine = (): void => {
     while (si < rows.length && equals((rows[si] as { delegator: Bytes }).delegator, recipient)) {
       const r = rows[si++] as { operator: Bytes; tokens: bigint };
       builder.addStake(r.operator, r.tokens);
     }
     builder.endLine(recipient);
-  }
+  };
+  /** Lines of stakers with no work, ordered before the recipient of contribution key `k` (all: undefined). */
+  const stakeOnlyLines = (k: Bytes | undefined): void => {
+    while (si < rows.length && (k === undefined || compareAt(k, CK_RECIPIENT, (rows[si] as { delegator: Bytes }).delegator) > 0)) {
+      recipient.set((rows[si] as { delegator: Bytes }).delegator);
+      closeLine();
+    }
+  };
+  const prefix = contribEpochPrefix(epoch);
+  scanRange(ctx.store, prefix, prefixEnd(prefix), (k, v) => {
+    if (!open || !ManifestBuilder.sameRecipient(k, CK_RECIPIENT, recipient)) {
+      if (open) closeLine();
+      stakeOnlyLines(k);
+      for (let i = 0; i < 20; i++) recipient[i] = k[CK_RECIPIENT + i] as number;
+      open = true;
+    }
+    builder.addWork(k[CK_POOL] as number, k, CK_DEVICE, CK_REASON, v);
+  });
+  if (open) closeLine();
+  stakeOnlyLines(undefined);
   const root = builder.finish();
   const paid = builder.paid;
   ctx.putArtifact(manifestMetaKey(epoch), encode(manifestMetaCodec, { count: builder.count, chunkSize: CHUNK_LINES, firstRecipients: builder.firstRecipients }));

@@ -15,7 +15,8 @@
  */
 import type { Bytes } from '../../../core/bytes.js';
 import { bytes32, decode, encode, list, string, struct, u128, u32, u64, u8, union, type Infer } from '../../../core/codec.js';
-import { sha256, sha256Into } from '../../../core/hash.js';
+import { sha256 } from '../../../core/hash.js';
+import { inlineLeafHasher, type LeafHasher, type LeafJob } from '../../../core/leafhash.js';
 import { address } from '../../../core/keys.js';
 import { WIDE_ARITY, verifyWideProof, wideLevels, wideProof, wideRoot } from '../../../core/widemerkle.js';
 import { POOL_STAKERS, WORK_POOLS } from './params.js';
@@ -188,9 +189,19 @@ class Sink {
   }
   u128(v: bigint): void {
     this.ensure(16);
-    this.buf.writeBigUInt64BE(v >> 64n, this.pos);
-    this.buf.writeBigUInt64BE(v & 0xffff_ffff_ffff_ffffn, this.pos + 8);
+    writeU128(this.buf, v, this.pos);
     this.pos += 16;
+  }
+}
+
+/** `v` as a big-endian u128 at `off` (values below 2^48, nearly all amounts, without bigint shifts). */
+function writeU128(b: Buffer, v: bigint, off: number): void {
+  if (v <= 0xffff_ffff_ffffn) {
+    for (let i = off; i < off + 10; i++) b[i] = 0;
+    b.writeUIntBE(Number(v), off + 10, 6);
+  } else {
+    b.writeBigUInt64BE(v >> 64n, off);
+    b.writeBigUInt64BE(v & 0xffff_ffff_ffff_ffffn, off + 8);
   }
 }
 
@@ -215,7 +226,7 @@ function readU128(b: Bytes, off: number): bigint {
  * one flat buffer. This is the hot loop of an epoch close.
  */
 export class ManifestBuilder {
-  private leaves = Buffer.allocUnsafe(32 * 4096);
+  private readonly hashing: LeafJob;
   count = 0;
   private readonly items = new Sink(4096);
   private itemCount = 0;
@@ -224,8 +235,8 @@ export class ManifestBuilder {
   private readonly chunk = new Sink(1 << 20);
   private chunkLines = 0;
   private chunkNo = 0;
-  /** 0x00 || epoch u64 || index u32 || recipient 20 || amount u128 || detailsHash 32. */
-  private readonly pre = Buffer.alloc(81);
+  /** The leaf preimage's head: 0x00 || epoch u64 || index u32 || recipient 20 || amount u128 (detailsHash follows). */
+  private readonly pre = Buffer.alloc(49);
   readonly firstRecipients: Bytes[] = [];
   readonly paid = [0n, 0n, 0n, 0n, 0n];
 
@@ -234,7 +245,9 @@ export class ManifestBuilder {
     private readonly totals: EpochTotals,
     private readonly chunkLinesMax: number,
     private readonly onChunk: (no: number, bytes: Bytes) => void,
+    hasher: LeafHasher = inlineLeafHasher,
   ) {
+    this.hashing = hasher.start();
     this.pre[0] = 0x00;
     this.pre.writeBigUInt64BE(epoch, 1);
     this.chunk.u32(0);
@@ -300,15 +313,8 @@ export class ManifestBuilder {
     const pre = this.pre;
     pre.writeUInt32BE(this.count, 9);
     pre.set(recipient, 13);
-    pre.writeBigUInt64BE(amount >> 64n, 33);
-    pre.writeBigUInt64BE(amount & 0xffff_ffff_ffff_ffffn, 41);
-    sha256Into(items.buf.subarray(0, items.pos), pre, 49);
-    if (this.leaves.length < (this.count + 1) * 32) {
-      const next = Buffer.allocUnsafe(this.leaves.length * 2);
-      this.leaves.copy(next);
-      this.leaves = next;
-    }
-    sha256Into(pre, this.leaves, this.count * 32);
+    writeU128(pre, amount, 33);
+    this.hashing.add(pre, items.buf, items.pos);
     this.count++;
     const c = this.chunk;
     if (this.chunkLines === 0) this.firstRecipients.push(Uint8Array.from(recipient));
@@ -330,6 +336,6 @@ export class ManifestBuilder {
   /** Flushes the last chunk; returns the root (16-ary tree over the leaves). */
   finish(): Bytes {
     this.flush();
-    return wideRoot(this.leaves, this.count, WIDE_ARITY);
+    return wideRoot(this.hashing.finish(), this.count, WIDE_ARITY);
   }
 }
