@@ -9,6 +9,7 @@ export { verifyStateProof, verifySignedHeader, type ProofView, type VerifiedValu
 export { getStatus, type GetStatusReturnType } from './actions/getStatus.js';
 export { getAccount, type GetAccountParameters, type GetAccountReturnType } from './actions/getAccount.js';
 export { getState, type GetStateParameters } from './actions/getState.js';
+export { getSupply, type GetSupplyReturnType } from './actions/getSupply.js';
 export { getBlock, type BlockView, type GetBlockParameters } from './actions/getBlock.js';
 export { getTx, waitForTx, type TxView, type GetTxParameters } from './actions/getTx.js';
 export { sendTx, sendTxBatch, type SendTxReturnType, type BatchResult } from './actions/sendTx.js';

@@ -11,7 +11,7 @@ import { formatAmount } from '../../core/amount.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { Ed25519Key, decodeAddress, encodeAddress, type Signer } from '../../core/keys.js';
 import type { DecodedMsg } from '../../chain/tx.js';
-import { DEVICE_KINDS, NO_CAPABILITIES, isDeviceKind, type Capabilities, type Device, type DeviceKind } from '../../chain/modules/devices/types.js';
+import { CAPABILITY_BOUNDS, DEVICE_KINDS, NO_CAPABILITIES, capabilitiesProblem, isDeviceKind, type Capabilities, type Device, type DeviceKind } from '../../chain/modules/devices/types.js';
 import { prepareTx } from '../../client/actions/signAndSend.js';
 import { sendTx } from '../../client/actions/sendTx.js';
 import { waitForTx } from '../../client/actions/getTx.js';
@@ -60,6 +60,27 @@ function parseUnits(input: string, units: Record<string, bigint>, defaultUnit: s
 /** A size in bytes: "4TiB", "16GiB", "500GB", "1.5TiB" or a plain byte count. */
 export function parseBytes(input: string, what = 'size'): bigint {
   return parseUnits(input, BYTE_UNITS, 'b', what, '4TiB, 16GiB, 500GB, 1048576');
+}
+
+const CAPABILITY_FLAGS: Record<string, string> = {
+  capacityBytes: '--capacity (bytes)',
+  cpuCores: '--cpu',
+  memoryBytes: '--memory (bytes)',
+  gpuCount: '--gpu-count',
+  gpuModel: '--gpu-model',
+  bandwidthMbps: '--bandwidth (Mbps)',
+};
+
+/** The chain's capability message with field names replaced by the flags that set them. */
+function flagNames(problem: string): string {
+  return problem.replace(/\b(capacityBytes|cpuCores|memoryBytes|gpuCount|gpuModel|bandwidthMbps)\b/g, (f) => CAPABILITY_FLAGS[f] ?? f);
+}
+
+/** The flags a kind must be given (capabilities whose lower bound is above zero). */
+export function requiredFlags(kind: DeviceKind): string {
+  const b = CAPABILITY_BOUNDS[kind];
+  const need = (Object.keys(b) as (keyof typeof b)[]).filter((f) => b[f][0] > 0).map((f) => (CAPABILITY_FLAGS[f] ?? f).split(' ')[0]);
+  return need.length ? need.join(', ') : 'no capability flags';
 }
 
 /** A bandwidth in Mbps: "1000", "100Mbps", "2.5Gbps", "10Gbit". */
@@ -305,7 +326,7 @@ export function deviceCommand(program: Command): void {
       .option('--device-signature <hex>', 'the consent the device signed elsewhere')
       .option('--maker <name>', 'the approved maker of the device (see "groundwork maker list")')
       .option('--maker-signature <hex>', 'the maker\'s approval of this device and kind ("groundwork maker sign")')
-      .option('--kind <kind>', `device kind: ${DEVICE_KINDS.join(', ')}`)
+      .option('--kind <kind>', `device kind: ${DEVICE_KINDS.map((k) => `${k} (needs ${requiredFlags(k)})`).join(', ')}`)
       .option('--capacity <size>', 'storage capacity, e.g. 4TiB')
       .option('--cpu <n>', 'CPU cores')
       .option('--memory <size>', 'memory, e.g. 16GiB')
@@ -318,6 +339,8 @@ export function deviceCommand(program: Command): void {
     if (!opts.maker) throw new InvalidInputError('INVALID_ARGUMENT', '--maker is required (see "groundwork maker list")');
     if (!opts.makerSignature) throw new InvalidInputError('INVALID_ARGUMENT', '--maker-signature is required: the maker signs the device key with "groundwork maker sign"');
     const capabilities = capabilitiesOf(opts);
+    const problem = capabilitiesProblem(kind, capabilities);
+    if (problem) throw new InvalidInputError('INVALID_ARGUMENT', `${flagNames(problem)} (a ${kind} device needs: ${requiredFlags(kind)})`);
     const signer = await keyringSigner(cli, owner, opts, 'owner key');
     let deviceKey: Uint8Array;
     let deviceSignature: Uint8Array;

@@ -7,6 +7,7 @@ import { getTx } from '../../client/actions/getTx.js';
 import { getStatus } from '../../client/actions/getStatus.js';
 import { searchTxs } from '../../client/actions/searchTxs.js';
 import { getParams } from '../../client/actions/getParams.js';
+import { getSupply } from '../../client/actions/getSupply.js';
 import { ClientError } from '../../client/errors.js';
 import { Cli, parseIntArg } from '../context.js';
 import { decode } from '../../core/codec.js';
@@ -16,7 +17,7 @@ import { accountCodec } from '../../chain/modules/bank/keeper.js';
 import { cometVerifiedQuery } from '../../client/cometbft.js';
 import { loadGenesis } from '../../node/home.js';
 
-/** An account read from a CometBFT node, verified like a light client (trusted set: this home's genesis). */
+/** An account read from a CometBFT node, verified like a light client (trust anchor: this home's genesis validators, followed through validator-set changes). */
 async function cometAccount(cli: Cli, rpcUrl: string, address: string, height: number | undefined) {
   const trusted = loadGenesis(cli.home)
     .parse()
@@ -56,14 +57,14 @@ export function queryCommand(program: Command): void {
     .command('account <address>')
     .description('an account: balance and sequence (address or key name)')
     .option('--height <h>', 'read at this block height (default latest)')
-    .option('--cometbft <rpc-url>', "read from a CometBFT node's RPC, verifying > 2/3 of the genesis validators signed the state")
+    .option('--cometbft <rpc-url>', "read from a CometBFT node's RPC, verifying the state like a light client (from the genesis validators, following set changes)")
     .action(accountAction(false));
 
   query
     .command('balance <address>')
     .description('the native balance of an address (or key name)')
     .option('--height <h>', 'read at this block height (default latest)')
-    .option('--cometbft <rpc-url>', "read from a CometBFT node's RPC, verifying > 2/3 of the genesis validators signed the state")
+    .option('--cometbft <rpc-url>', "read from a CometBFT node's RPC, verifying the state like a light client (from the genesis validators, following set changes)")
     .action(accountAction(true));
 
   query
@@ -135,6 +136,17 @@ export function queryCommand(program: Command): void {
         [`chain:    ${s.chainId}`, `height:   ${s.height}`, `app hash: ${s.appHash}`, `time:     ${s.latestBlockTime ?? '-'}`, `mempool:  ${s.mempool.txs} txs`, `node:     ${cli.url} (v${s.version})`],
         s,
       );
+    });
+
+  query
+    .command('supply')
+    .description('total native token supply (genesis + minted − burned), proof-verified')
+    .option('--height <h>', 'read at this block height (default latest)')
+    .action(async (opts: { height?: string }, cmd: Command) => {
+      const cli = new Cli(cmd);
+      const height = opts.height === undefined ? undefined : parseIntArg(opts.height, '--height', 1);
+      const s = await getSupply(cli.client(), height !== undefined ? { height } : {});
+      cli.out(`${formatAmount(s.supply)} (${s.supply} ugw) at height ${s.height}, proof verified`, { supply: s.supply.toString(), height: s.height.toString(), verified: true });
     });
 
   query

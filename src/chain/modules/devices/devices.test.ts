@@ -427,6 +427,8 @@ test('devices: status transitions (penalties) follow the table', async () => {
     const got = getDevice(c.app.state, d.publicKey);
     assert.equal(got?.status, after, path.join('→'));
     if (after === 'jailed') assert.ok((got?.jailedUntil ?? 0n) > 0n);
+    // the reason shown is the latest accepted one (a second warning is not hidden by the first)
+    if (want === 'ok' && after !== 'active') assert.equal(got?.statusReason, `fault ${path.length - 1}`, path.join('→'));
   }
   // reasons are bounded; unknown devices and retired devices are refused
   const d = dev(200);

@@ -274,7 +274,12 @@ export function setDeviceStatus(ctx: Context, id: Bytes, status: 'active' | 'war
   const d = getDevice(ctx.store, id);
   if (!d) throw DevicesErrors.DEVICE_NOT_FOUND(`no device ${toHex(id)}`);
   if (d.status === 'retired') throw DevicesErrors.DEVICE_RETIRED(`device ${toHex(id)} is retired: its status can no longer change (asked: ${status})`);
-  if (d.status === status && status !== 'jailed') return;
+  // Same status, same reason: nothing to record. A new reason (a second warning) is recorded,
+  // keeping the height the status began at.
+  if (d.status === status && status !== 'jailed') {
+    if (d.statusReason !== reason) putDevice(ctx.store, { ...d, statusReason: reason });
+    return;
+  }
   if (d.status === 'jailed' && status === 'warned') {
     throw DevicesErrors.INVALID_TRANSITION(`device ${toHex(id)} is jailed: it can go back to active (unjail), not to warned`);
   }
