@@ -10,17 +10,19 @@ import { authModule } from './modules/auth/index.js';
 import { bankModule } from './modules/bank/index.js';
 import { consensusModule } from './modules/consensus/index.js';
 import { creditsModule } from './modules/credits/index.js';
-import { spendCredits } from './modules/credits/keeper.js';
+import { burnEscrowedCredits, escrowCredits, releaseCredits, spendCredits } from './modules/credits/keeper.js';
 import { devicesModule } from './modules/devices/index.js';
 import { epochsModule } from './modules/epochs/index.js';
 import { oracleModule } from './modules/oracle/index.js';
 import { rewardsModule } from './modules/rewards/index.js';
 import { stakingModule } from './modules/staking/index.js';
 import { isJailed, iterateDelegations, totalBonded, votingPowerOf } from './modules/staking/keeper.js';
-import { approveMaker, getDevice, revokeMaker } from './modules/devices/keeper.js';
+import { approveMaker, devicesOf, getDevice, revokeMaker } from './modules/devices/keeper.js';
+import { marketModule } from './modules/market/index.js';
+import { transfer } from './modules/bank/keeper.js';
 import { govModule } from './modules/gov/index.js';
 import { penaltiesModule, refreshDevice, reportFault, reverseSlash } from './modules/penalties/index.js';
-import { recordContribution } from './modules/rewards/keeper.js';
+import { payWithTake, recordContribution } from './modules/rewards/keeper.js';
 import { testverticalModule, testverticalVerifiers } from './modules/testvertical/index.js';
 import { validatorLookup } from './validators.js';
 
@@ -53,6 +55,18 @@ export function standardModules(opts: ModuleOptions = {}): Module[] {
       devices: { getDevice },
       rewards: { recordContribution: (ctx, c) => recordContribution(ctx, { statusOf: (s, id) => getDevice(s, id)?.status }, c) },
       penalties: { reportFault, refreshDevice },
+    }),
+    marketModule({
+      devices: { get: getDevice, of: (s, owner, limit) => devicesOf(s, owner, { limit }) },
+      stake: { stakeOf: votingPowerOf, isJailed },
+      bank: { transfer },
+      credits: { escrowCredits, releaseCredits, burnEscrowedCredits },
+      rewards: {
+        payWithTake,
+        recordWork: (ctx, c) => {
+          recordContribution(ctx, { statusOf: (s, id) => getDevice(s, id)?.status }, c);
+        },
+      },
     }),
     penaltiesModule({ verifiers: new Map([...testverticalVerifiers]) }),
     rewards,

@@ -136,6 +136,33 @@ export function spendCredits(ctx: Context, from: Bytes, amount: bigint, reason: 
   ctx.emit('credits.spend', () => ({ owner: encodeAddress(from), amount, reason, epoch }));
 }
 
+/**
+ * Takes `amount` DC out of `from`'s balance into a module's escrow (the market's orders paid in
+ * DC). Escrowed DC are neither spendable nor burned: releaseCredits gives them back,
+ * burnEscrowedCredits burns them when the service is delivered. Throws INSUFFICIENT_CREDITS.
+ */
+export function escrowCredits(ctx: Context, from: Bytes, amount: bigint, reason: string): void {
+  if (amount < 0n) throw new InvariantError(`escrowCredits: negative amount ${amount} (${reason})`);
+  const have = getCredits(ctx.store, from);
+  if (have < amount) {
+    throw CreditsErrors.INSUFFICIENT_CREDITS(`${encodeAddress(from)} has ${have} DC, ${reason} needs ${amount} DC; burn tokens for more with credits/mint (groundwork credits mint)`);
+  }
+  setCredits(ctx.store, from, have - amount);
+}
+
+/** Returns escrowed DC to a balance (an order's unused escrow). */
+export function releaseCredits(ctx: Context, to: Bytes, amount: bigint): void {
+  if (amount < 0n) throw new InvariantError(`releaseCredits: negative amount ${amount}`);
+  if (amount > 0n) addCredits(ctx.store, to, amount);
+}
+
+/** Burns escrowed DC for a delivered service, counted in the current epoch's totals. */
+export function burnEscrowedCredits(ctx: Context, amount: bigint, reason: string): void {
+  if (amount < 0n) throw new InvariantError(`burnEscrowedCredits: negative amount ${amount} (${reason})`);
+  if (amount === 0n) return;
+  count(ctx.store, currentEpoch(ctx.store), { dcBurned: amount });
+}
+
 export interface MintResult {
   /** DC credited to the recipient. */
   readonly dc: bigint;

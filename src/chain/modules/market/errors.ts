@@ -1,0 +1,25 @@
+import { defineErrors } from '../../../core/errors.js';
+
+export const MarketErrors = defineErrors('market', {
+  ORDER_NOT_FOUND: [1, 'no such order'],
+  LEASE_NOT_FOUND: [2, 'no such lease'],
+  NOT_CUSTOMER: [3, 'only the order’s customer may do this'],
+  NOT_PROVIDER: [4, 'only the provider may do this'],
+  ORDER_NOT_OPEN: [5, 'the order is not taking bids'],
+  ORDER_CLOSED: [6, 'the order is closed'],
+  LEASE_CLOSED: [7, 'the lease is already closed'],
+  INVALID_PRICE: [8, 'a price must be greater than zero'],
+  PRICE_ABOVE_MAX: [9, 'the price is above the order’s maximum'],
+  INVALID_ORDER: [10, 'invalid order'],
+  INSUFFICIENT_DEPOSIT: [11, 'the deposit does not cover one block of every lease'],
+  PROVIDER_NOT_REGISTERED: [12, 'the sender is not a registered provider'],
+  INSUFFICIENT_STAKE: [13, 'the provider has too little bonded stake'],
+  INELIGIBLE: [14, 'the device cannot serve this order'],
+  DUPLICATE_BID: [15, 'the provider already bid on this order'],
+  BID_NOT_FOUND: [16, 'no such bid'],
+  BID_NOT_COMPETITIVE: [17, 'the order has the most bids it takes and this one is not cheaper than the worst'],
+  INVALID_REASON: [18, 'this close reason cannot be given by the sender'],
+  NOTHING_TO_WITHDRAW: [19, 'no earnings to withdraw'],
+  INVALID_PROVIDER: [20, 'invalid provider registration'],
+  INVALID_AMOUNT: [21, 'an amount must be greater than zero'],
+});

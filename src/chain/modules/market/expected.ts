@@ -1,0 +1,32 @@
+/** What market needs from other modules, as narrow interfaces (wired in src/chain/index.ts). */
+import type { Bytes } from '../../../core/bytes.js';
+import type { KVReader } from '../../../state/overlay.js';
+import type { Context } from '../../context.js';
+import type { Device } from '../devices/types.js';
+
+export interface MarketDeps {
+  devices: {
+    get(store: KVReader, id: Bytes): Device | undefined;
+    /** The owner's devices in id order (at most `limit`). */
+    of(store: KVReader, owner: Bytes, limit: number): Device[];
+  };
+  stake: {
+    /** ugw `who` has bonded. */
+    stakeOf(store: KVReader, who: Bytes): bigint;
+    isJailed(store: KVReader, operator: Bytes): boolean;
+  };
+  bank: {
+    transfer(ctx: Context, from: Bytes, to: Bytes, amount: bigint): void;
+  };
+  credits: {
+    escrowCredits(ctx: Context, from: Bytes, amount: bigint, reason: string): void;
+    releaseCredits(ctx: Context, to: Bytes, amount: bigint): void;
+    burnEscrowedCredits(ctx: Context, amount: bigint, reason: string): void;
+  };
+  rewards: {
+    /** Pays `amount` from `payer`: the provider share to `to`, the take to treasury and burn. Returns the provider share. */
+    payWithTake(ctx: Context, payer: Bytes, to: Bytes, amount: bigint): { provider: bigint };
+    /** Records delivered work (DC-paid leases) for the epoch's reward pool. */
+    recordWork(ctx: Context, c: { recipient: Bytes; pool: number; units: bigint; reason: string; device?: Bytes }): void;
+  };
+}

@@ -1,0 +1,377 @@
+/**
+ * market: one generic marketplace for every resource kind (storage, compute, coverage).
+ * Customers post orders with an escrow; registered providers bid with a device; the cheapest
+ * eligible bids win when the window closes (or when the customer accepts one early); leases
+ * stream payment per block from the escrow, settled lazily and closed with a reason code.
+ * The flow and the token accounting: keeper.ts; the arithmetic: settlement.ts; who can serve
+ * what, and why not: eligibility.ts; reputation: reputation.ts.
+ */
+import { toHex, type Bytes } from '../../../core/bytes.js';
+import { U64_MAX } from '../../../core/codec.js';
+import { InvalidInputError } from '../../../core/errors.js';
+import { decodeAddress, encodeAddress } from '../../../core/keys.js';
+import type { KVReader } from '../../../state/overlay.js';
+import { msg, type Module } from '../../module.js';
+import { queryHeight } from '../oracle/index.js';
+import { fmtBps } from './eligibility.js';
+import type { MarketDeps } from './expected.js';
+import {
+  acceptBid,
+  activeLeaseIdsOf,
+  bidsOf,
+  cancelBid,
+  closeLease,
+  closeOrder,
+  createOrder,
+  eligibility,
+  getLease,
+  getOrder,
+  getProvider,
+  isVetted,
+  leaseIdsOf,
+  placeBid,
+  previewSettlement,
+  processWakes,
+  registerProvider,
+  reputationOf,
+  topupOrder,
+  withdraw,
+} from './keeper.js';
+import { CUSTOMER_ORDERS_PREFIX, OPEN_PREFIX, ORDER_PREFIX, PROVIDER_PREFIX, customerOrdersPrefix, providerKey, providerLeasesPrefix, range, readU64b } from './keys.js';
+import { marketParams, type MarketParams } from './params.js';
+import {
+  acceptBidMsgCodec,
+  bidMsgCodec,
+  cancelBidMsgCodec,
+  closeLeaseMsgCodec,
+  closeOrderMsgCodec,
+  createOrderMsgCodec,
+  registerProviderMsgCodec,
+  specCodec,
+  topupMsgCodec,
+  withdrawMsgCodec,
+  type BidRecord,
+  type LeaseRecord,
+  type OrderRecord,
+  type ProviderRecord,
+} from './types.js';
+
+export { MARKET_EARNINGS, MARKET_ESCROW, recordProviderOutcome } from './keeper.js';
+export { marketParams, type MarketParams } from './params.js';
+
+// ---------------------------------------------------------------------------------------------
+// JSON views (CONTRACTS: OrderView, BidView, LeaseView, ProviderView)
+
+export function orderView(id: bigint, o: OrderRecord) {
+  return {
+    id: id.toString(),
+    customer: encodeAddress(o.customer),
+    kind: o.spec.type,
+    spec: specCodec.toJSON(o.spec),
+    replicas: o.replicas,
+    region: o.region,
+    attributes: o.attributes,
+    minReputationBps: o.minReputationBps,
+    maxPrice: o.maxPrice.toString(),
+    denom: o.denom,
+    status: o.status,
+    closeReason: o.closeReason,
+    createdHeight: o.createdHeight.toString(),
+    bidWindowEnd: o.bidWindowEnd.toString(),
+    closedHeight: o.closedHeight.toString(),
+    escrow: o.escrow.toString(),
+    deposited: o.deposited.toString(),
+    paid: o.paid.toString(),
+    refunded: o.refunded.toString(),
+    settledHeight: o.settledHeight.toString(),
+    rate: o.rate.toString(),
+    activeLeases: o.activeLeases,
+    leaseCount: o.leases,
+    bidCount: o.bids,
+    wakeHeight: o.wakeHeight.toString(),
+  };
+}
+
+export function bidView(order: bigint, b: BidRecord & { provider: Bytes }) {
+  return { order: order.toString(), provider: encodeAddress(b.provider), device: toHex(b.device), price: b.price.toString(), deposit: b.deposit.toString(), height: b.height.toString() };
+}
+
+export function leaseView(id: bigint, l: LeaseRecord) {
+  return {
+    id: id.toString(),
+    order: l.order.toString(),
+    provider: encodeAddress(l.provider),
+    customer: encodeAddress(l.customer),
+    device: toHex(l.device),
+    price: l.price.toString(),
+    denom: l.denom,
+    kind: (['storage', 'compute', 'coverage'] as const)[l.kind] ?? 'storage',
+    startHeight: l.startHeight.toString(),
+    endHeight: l.endHeight.toString(),
+    status: l.status,
+    closeReason: l.closeReason,
+    closedHeight: l.closedHeight.toString(),
+    paid: l.paid.toString(),
+    earned: l.earned.toString(),
+    deposit: l.deposit.toString(),
+  };
+}
+
+export function providerView(store: KVReader, who: Bytes, p: ProviderRecord) {
+  const rep = reputationOf(p);
+  return {
+    address: encodeAddress(who),
+    hostUri: p.hostUri,
+    attributes: p.attributes,
+    registeredHeight: p.registeredHeight.toString(),
+    reputationBps: rep.toString(),
+    reputation: fmtBps(rep),
+    vetted: isVetted(store, p),
+    outcomes: p.outcomes.toString(),
+    successes: p.successes.toString(),
+    earnings: p.earnings.toString(),
+    activeLeases: p.activeLeases,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query arguments
+
+type Args = Readonly<Record<string, string>>;
+
+function argId(args: Args, name: string): bigint {
+  const v = args[name];
+  if (v === undefined || !/^[1-9][0-9]{0,19}$/.test(v) || BigInt(v) > U64_MAX) throw new InvalidInputError('INVALID_ARGUMENT', `give ?${name}= as a positive integer${v === undefined ? '' : `, got "${v}"`}`);
+  return BigInt(v);
+}
+
+function argAddr(args: Args, name: string): Bytes {
+  const v = args[name];
+  if (v === undefined) throw new InvalidInputError('INVALID_ARGUMENT', `give ?${name}=gw1...`);
+  return decodeAddress(v);
+}
+
+function argLimit(args: Args): number {
+  const v = args.limit;
+  if (v === undefined) return 50;
+  if (!/^[1-9][0-9]{0,2}$/.test(v) || Number(v) > 100) throw new InvalidInputError('INVALID_ARGUMENT', `limit must be 1-100, got "${v}"`);
+  return Number(v);
+}
+
+function argOneOf<T extends string>(args: Args, name: string, values: readonly T[]): T | undefined {
+  const v = args[name];
+  if (v === undefined) return undefined;
+  if (!(values as readonly string[]).includes(v)) throw new InvalidInputError('INVALID_ARGUMENT', `${name} must be one of ${values.join(', ')}, got "${v}"`);
+  return v as T;
+}
+
+function mustOrderView(store: KVReader, id: bigint): OrderRecord {
+  const o = getOrder(store, id);
+  if (!o) throw new InvalidInputError('NOT_FOUND', `no order ${id}`);
+  return o;
+}
+
+/** Pages over ids under `prefix` (8-byte big-endian suffix at `at`), starting after `after`. */
+function pageIds(store: KVReader, prefix: Bytes, at: number, after: bigint | undefined, keep: (id: bigint) => boolean, limit: number): { ids: bigint[]; next: string | null } {
+  const [s, e] = range(prefix);
+  const start = after === undefined ? s : Buffer.concat([Buffer.from(s), Buffer.from(u64(after + 1n))]);
+  const ids: bigint[] = [];
+  for (const [k] of store.iterate(start, e)) {
+    const id = readU64b(k, at);
+    if (!keep(id)) continue;
+    if (ids.length === limit) return { ids, next: (ids[ids.length - 1] as bigint).toString() };
+    ids.push(id);
+  }
+  return { ids, next: null };
+}
+
+function u64(v: bigint): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64BE(v);
+  return b;
+}
+
+const ORDER_STATUS = ['open', 'active', 'closed'] as const;
+const LEASE_STATUS = ['active', 'closed'] as const;
+const KINDS = ['storage', 'compute', 'coverage'] as const;
+
+// ---------------------------------------------------------------------------------------------
+
+export function marketModule(deps: MarketDeps): Module<null, MarketParams> {
+  return {
+    name: 'market',
+    params: marketParams,
+    indexedAttributes: [
+      'market.order.created.customer',
+      'market.bid.provider',
+      'market.lease.created.provider',
+      'market.lease.created.customer',
+      'market.lease.closed.provider',
+      'market.lease.closed.customer',
+    ],
+    msgs: [
+      msg('market/register-provider', registerProviderMsgCodec, (ctx, m) => registerProvider(ctx, ctx.sender as Bytes, m)),
+      msg('market/create-order', createOrderMsgCodec, (ctx, m) => {
+        createOrder(ctx, deps, ctx.sender as Bytes, m);
+      }),
+      msg('market/bid', bidMsgCodec, (ctx, m) => placeBid(ctx, deps, ctx.sender as Bytes, m)),
+      msg('market/cancel-bid', cancelBidMsgCodec, (ctx, m) => cancelBid(ctx, deps, ctx.sender as Bytes, m.order)),
+      msg('market/accept-bid', acceptBidMsgCodec, (ctx, m) => {
+        acceptBid(ctx, deps, ctx.sender as Bytes, m.order, m.provider);
+      }),
+      msg('market/close-order', closeOrderMsgCodec, (ctx, m) => {
+        closeOrder(ctx, deps, ctx.sender as Bytes, m.order);
+      }),
+      msg('market/close-lease', closeLeaseMsgCodec, (ctx, m) => {
+        closeLease(ctx, deps, ctx.sender as Bytes, m.lease, m.reason);
+      }),
+      msg('market/topup', topupMsgCodec, (ctx, m) => {
+        topupOrder(ctx, deps, ctx.sender as Bytes, m.order, m.amount);
+      }),
+      msg('market/withdraw', withdrawMsgCodec, (ctx) => {
+        withdraw(ctx, deps, ctx.sender as Bytes);
+      }),
+    ],
+    endBlock(ctx) {
+      processWakes(ctx, deps);
+    },
+    queries: {
+      order(store, args) {
+        const id = argId(args, 'id');
+        const o = mustOrderView(store, id);
+        return {
+          ...orderView(id, o),
+          bids: bidsOf(store, id).map((b) => bidView(id, b)),
+          leases: leaseIdsOf(store, id).map((lid) => leaseView(lid, getLease(store, lid) as LeaseRecord)),
+        };
+      },
+      orders(store, args) {
+        const status = argOneOf(args, 'status', ORDER_STATUS);
+        const limit = argLimit(args);
+        const after = args.after === undefined ? undefined : argId(args, 'after');
+        const keep = (id: bigint): boolean => status === undefined || getOrder(store, id)?.status === status;
+        const page = args.customer
+          ? pageIds(store, customerOrdersPrefix(argAddr(args, 'customer')), CUSTOMER_ORDERS_PREFIX.length + 20, after, keep, limit)
+          : pageIds(store, ORDER_PREFIX, ORDER_PREFIX.length, after, keep, limit);
+        return { orders: page.ids.map((id) => orderView(id, getOrder(store, id) as OrderRecord)), next: page.next };
+      },
+      'open-orders'(store, args) {
+        const kind = argOneOf(args, 'kind', KINDS);
+        const limit = argLimit(args);
+        const after = args.after === undefined ? undefined : argId(args, 'after');
+        const page = pageIds(store, OPEN_PREFIX, OPEN_PREFIX.length, after, (id) => kind === undefined || getOrder(store, id)?.spec.type === kind, limit);
+        return { orders: page.ids.map((id) => orderView(id, getOrder(store, id) as OrderRecord)), next: page.next };
+      },
+      bids(store, args) {
+        const id = argId(args, 'order');
+        mustOrderView(store, id);
+        return { bids: bidsOf(store, id).map((b) => bidView(id, b)) };
+      },
+      lease(store, args) {
+        const id = argId(args, 'id');
+        const l = getLease(store, id);
+        if (!l) throw new InvalidInputError('NOT_FOUND', `no lease ${id}`);
+        return leaseView(id, l);
+      },
+      leases(store, args) {
+        const status = argOneOf(args, 'status', LEASE_STATUS);
+        const limit = argLimit(args);
+        const after = args.after === undefined ? undefined : argId(args, 'after');
+        const keepLease = (id: bigint): boolean => status === undefined || getLease(store, id)?.status === status;
+        let ids: bigint[];
+        let next: string | null = null;
+        if (args.order !== undefined) {
+          ids = leaseIdsOf(store, argId(args, 'order')).filter((id) => (after === undefined || id > after) && keepLease(id));
+          if (ids.length > limit) {
+            ids = ids.slice(0, limit);
+            next = (ids[ids.length - 1] as bigint).toString();
+          }
+        } else if (args.provider !== undefined) {
+          const p = argAddr(args, 'provider');
+          if (status === 'active' && after === undefined) {
+            ids = activeLeaseIdsOf(store, p).slice(0, limit);
+          } else {
+            const page = pageIds(store, providerLeasesPrefix(p), providerLeasesPrefix(p).length, after, keepLease, limit);
+            ids = page.ids;
+            next = page.next;
+          }
+        } else if (args.customer !== undefined) {
+          const c = argAddr(args, 'customer');
+          ids = [];
+          for (const oid of pageIds(store, customerOrdersPrefix(c), CUSTOMER_ORDERS_PREFIX.length + 20, undefined, () => true, 100_000).ids) {
+            for (const lid of leaseIdsOf(store, oid)) if ((after === undefined || lid > after) && keepLease(lid)) ids.push(lid);
+          }
+          ids.sort((a, b) => (a < b ? -1 : 1));
+          if (ids.length > limit) {
+            ids = ids.slice(0, limit);
+            next = (ids[ids.length - 1] as bigint).toString();
+          }
+        } else throw new InvalidInputError('INVALID_ARGUMENT', 'give ?order=, ?provider= or ?customer=');
+        return { leases: ids.map((id) => leaseView(id, getLease(store, id) as LeaseRecord)), next };
+      },
+      provider(store, args) {
+        const a = argAddr(args, 'address');
+        const p = getProvider(store, a);
+        if (!p) throw new InvalidInputError('NOT_FOUND', `${encodeAddress(a)} is not a registered provider`);
+        return providerView(store, a, p);
+      },
+      providers(store, args) {
+        const limit = argLimit(args);
+        const [s, e] = range(PROVIDER_PREFIX);
+        const start = args.after === undefined ? s : Buffer.concat([Buffer.from(providerKey(argAddr(args, 'after'))), Buffer.from([0])]);
+        const out: ReturnType<typeof providerView>[] = [];
+        let next: string | null = null;
+        for (const [k] of store.iterate(start, e)) {
+          if (out.length === limit) {
+            next = out[out.length - 1]?.address ?? null;
+            break;
+          }
+          const who = Uint8Array.from(k.subarray(PROVIDER_PREFIX.length));
+          out.push(providerView(store, who, getProvider(store, who) as ProviderRecord));
+        }
+        return { providers: out, next };
+      },
+      explain(store, args) {
+        const id = argId(args, 'order');
+        const o = mustOrderView(store, id);
+        const limit = argLimit(args);
+        const bids = new Map(bidsOf(store, id).map((b) => [encodeAddress(b.provider), b]));
+        const [s, e] = range(PROVIDER_PREFIX);
+        const start = args.after === undefined ? s : Buffer.concat([Buffer.from(providerKey(argAddr(args, 'after'))), Buffer.from([0])]);
+        const providers: unknown[] = [];
+        let next: string | null = null;
+        for (const [k] of store.iterate(start, e)) {
+          const who = Uint8Array.from(k.subarray(PROVIDER_PREFIX.length));
+          const addr = encodeAddress(who);
+          if (providers.length === limit) {
+            next = (providers[providers.length - 1] as { provider: string }).provider;
+            break;
+          }
+          const bid = bids.get(addr);
+          // The device to judge: the one it bid with, else its best (fewest problems) of the right kind.
+          const candidates = bid ? [bid.device] : deps.devices.of(store, who, 64).map((d) => d.id);
+          let best: { device: Bytes | null; reasons: { code: string; message: string }[] } | undefined;
+          for (const dev of candidates) {
+            const el = eligibility(store, deps, o, who, dev);
+            const reasons = [...el.providerReasons, ...el.deviceReasons];
+            const wrongKind = el.deviceReasons.some((r) => r.code === 'WRONG_KIND');
+            if (!wrongKind && (!best || reasons.length < best.reasons.length)) best = { device: dev, reasons };
+          }
+          if (!best) {
+            const el = eligibility(store, deps, o, who, new Uint8Array(32));
+            best = { device: null, reasons: [...el.providerReasons, { code: 'NO_DEVICE', message: `no ${o.spec.type === 'coverage' ? 'hotspot' : o.spec.type} device owned by the provider` }] };
+          }
+          providers.push({ provider: addr, eligible: best.reasons.length === 0, device: best.device ? toHex(best.device) : null, reasons: best.reasons, bid: bid ? bidView(id, bid) : null });
+        }
+        return { order: id.toString(), status: o.status, bidWindowEnd: o.bidWindowEnd.toString(), providers, next };
+      },
+      'settle-preview'(store, args) {
+        const id = argId(args, 'order');
+        mustOrderView(store, id);
+        const h = queryHeight(store, args);
+        const p = previewSettlement(store, deps, id, h);
+        return { order: id.toString(), height: h.toString(), owed: p.owed.toString(), escrow: p.escrow.toString(), dryHeight: p.dryHeight === null ? null : p.dryHeight.toString() };
+      },
+    },
+  };
+}

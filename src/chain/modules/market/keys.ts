@@ -1,0 +1,52 @@
+/**
+ * market state keys (also listed in src/chain/keys.ts). Numbers are big-endian so keys sort
+ * numerically; addresses are 20 bytes, device ids 32.
+ */
+import { concat, utf8, type Bytes } from '../../../core/bytes.js';
+import { prefixEnd } from '../../keys.js';
+
+export const NEXT_ORDER_KEY = utf8('market/next/order');
+export const NEXT_LEASE_KEY = utf8('market/next/lease');
+export const ORDER_PREFIX = utf8('market/o/');
+export const BID_PREFIX = utf8('market/b/');
+export const LEASE_PREFIX = utf8('market/l/');
+export const ORDER_LEASES_PREFIX = utf8('market/ol/');
+export const PROVIDER_PREFIX = utf8('market/p/');
+export const PROVIDER_LEASES_PREFIX = utf8('market/pl/');
+export const PROVIDER_ACTIVE_PREFIX = utf8('market/pa/');
+export const CUSTOMER_ORDERS_PREFIX = utf8('market/co/');
+export const OPEN_PREFIX = utf8('market/open/');
+export const WAKE_PREFIX = utf8('market/w/');
+export const USAGE_PREFIX = utf8('market/u/');
+
+export function u64b(v: bigint): Bytes {
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64BE(v);
+  return b;
+}
+
+export function readU64b(k: Bytes, at: number): bigint {
+  return Buffer.from(k.buffer, k.byteOffset, k.byteLength).readBigUInt64BE(at);
+}
+
+export const orderKey = (id: bigint): Bytes => concat(ORDER_PREFIX, u64b(id));
+export const bidKey = (order: bigint, provider: Bytes): Bytes => concat(BID_PREFIX, u64b(order), provider);
+export const orderBidsPrefix = (order: bigint): Bytes => concat(BID_PREFIX, u64b(order));
+export const leaseKey = (id: bigint): Bytes => concat(LEASE_PREFIX, u64b(id));
+export const orderLeaseKey = (order: bigint, lease: bigint): Bytes => concat(ORDER_LEASES_PREFIX, u64b(order), u64b(lease));
+export const orderLeasesPrefix = (order: bigint): Bytes => concat(ORDER_LEASES_PREFIX, u64b(order));
+export const providerKey = (provider: Bytes): Bytes => concat(PROVIDER_PREFIX, provider);
+export const providerLeaseKey = (provider: Bytes, lease: bigint): Bytes => concat(PROVIDER_LEASES_PREFIX, provider, u64b(lease));
+export const providerLeasesPrefix = (provider: Bytes): Bytes => concat(PROVIDER_LEASES_PREFIX, provider);
+export const providerActiveKey = (provider: Bytes, lease: bigint): Bytes => concat(PROVIDER_ACTIVE_PREFIX, provider, u64b(lease));
+export const providerActivePrefix = (provider: Bytes): Bytes => concat(PROVIDER_ACTIVE_PREFIX, provider);
+export const customerOrderKey = (customer: Bytes, order: bigint): Bytes => concat(CUSTOMER_ORDERS_PREFIX, customer, u64b(order));
+export const customerOrdersPrefix = (customer: Bytes): Bytes => concat(CUSTOMER_ORDERS_PREFIX, customer);
+export const openKey = (order: bigint): Bytes => concat(OPEN_PREFIX, u64b(order));
+export const wakeKey = (height: bigint, order: bigint): Bytes => concat(WAKE_PREFIX, u64b(height), u64b(order));
+export const wakeHeightPrefix = (height: bigint): Bytes => concat(WAKE_PREFIX, u64b(height));
+export const usageKey = (device: Bytes): Bytes => concat(USAGE_PREFIX, device);
+
+export function range(prefix: Bytes): [Bytes, Bytes | undefined] {
+  return [prefix, prefixEnd(prefix)];
+}

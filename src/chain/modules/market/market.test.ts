@@ -1,0 +1,322 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { latLngToCell, cellToParent } from 'h3-js';
+import { toHex } from '../../../core/bytes.js';
+import type { Ed25519Key } from '../../../core/keys.js';
+import { encodeAddress } from '../../../core/keys.js';
+import type { KVReader } from '../../../state/overlay.js';
+import { testKey } from '../../../testkit/index.js';
+import { testChain, type TestChain } from '../../../testkit/chain.js';
+import { getAccount, getSupply } from '../bank/keeper.js';
+import { getCredits } from '../credits/keeper.js';
+import { NO_CAPABILITIES, deviceSignBytes, makerSignBytes, type Capabilities } from '../devices/types.js';
+import { TREASURY } from '../rewards/keeper.js';
+import { MARKET_EARNINGS, MARKET_ESCROW, activeLeaseIdsOf, bidsOf, getLease, getOrder, getProvider, leaseIdsOf, reputationOf } from './keeper.js';
+import { ORDER_PREFIX, range, readU64b } from './keys.js';
+import type { LeaseRecord, OrderRecord } from './types.js';
+
+const GW = 1_000_000n;
+const GiB = 1n << 30n;
+const TiB = 1n << 40n;
+const customer = testKey('market-customer');
+const p1 = testKey('market-p1');
+const p2 = testKey('market-p2');
+const p3 = testKey('market-p3');
+const acme = testKey('maker-acme');
+const d1 = testKey('market-d1');
+const d2 = testKey('market-d2');
+const d3 = testKey('market-d3');
+const paris = latLngToCell(48.8566, 2.3522, 10);
+const france = cellToParent(paris, 3);
+const tokyo = latLngToCell(35.68, 139.69, 10);
+
+const storageCaps: Capabilities = { ...NO_CAPABILITIES, capacityBytes: 4n * TiB, bandwidthMbps: 1000 };
+
+async function setup(): Promise<TestChain> {
+  const c = await testChain({
+    chainId: 'test-chain',
+    balances: [customer, p1, p2, p3].map((k) => [k, 10_000n * GW] as [Ed25519Key, bigint]),
+    app: {
+      devices: { makers: [{ name: 'acme', pubKey: toHex(acme.publicKey) }] },
+      credits: { balances: [customer, p1, p2, p3].map((k) => ({ address: encodeAddress(k.address), amount: '100000000' })) },
+    },
+  });
+  // Two providers with a storage device each (p1 in Paris, p2 in Tokyo), stake, registration.
+  for (const [p, d, cell] of [
+    [p1, d1, paris],
+    [p2, d2, tokyo],
+  ] as const) {
+    await c.ok(p, 'devices/onboard', {
+      kind: 'storage',
+      deviceKey: d.publicKey,
+      maker: 'acme',
+      makerSignature: acme.sign(makerSignBytes('test-chain', 'storage', d.publicKey)),
+      deviceSignature: d.sign(deviceSignBytes('test-chain', p.address)),
+      capabilities: storageCaps,
+    });
+    await c.ok(p, 'devices/assert-location', { device: d.publicKey, cell });
+    await c.ok(p, 'staking/delegate', { operator: p.address, amount: 200n * GW });
+    await c.ok(p, 'market/register-provider', { hostUri: 'http://127.0.0.1:8700', attributes: [{ key: 'tier', value: 'home' }] });
+  }
+  return c;
+}
+
+function orderMsg(o: Partial<{ bytes: bigint; duration: bigint; replicas: number; region: string[]; attrs: { key: string; value: string }[]; minRep: number; maxPrice: bigint; denom: 'ugw' | 'dc'; deposit: bigint; window: bigint }> = {}) {
+  return {
+    spec: { type: 'storage', value: { bytes: o.bytes ?? GiB, durationBlocks: o.duration ?? 100n } },
+    replicas: o.replicas ?? 1,
+    region: o.region ?? [],
+    attributes: o.attrs ?? [],
+    minReputationBps: o.minRep ?? 0,
+    maxPrice: o.maxPrice ?? 1000n,
+    denom: o.denom ?? 'ugw',
+    deposit: o.deposit ?? 100_000n,
+    bidWindowBlocks: o.window ?? 3n,
+  };
+}
+
+function lastOrderId(store: KVReader): bigint {
+  let id = 0n;
+  const [s, e] = range(ORDER_PREFIX);
+  for (const [k] of store.iterate(s, e)) id = readU64b(k, s.length);
+  return id;
+}
+
+/**
+ * The market's books balance: per order deposited = paid + refunded + escrow; the escrow
+ * account holds every ugw escrow, standing bid deposit and active lease deposit; the earnings
+ * account holds every provider's unwithdrawn earnings; active-lease counters agree with leases.
+ */
+function checkBooks(store: KVReader): void {
+  let escrowUgw = 0n;
+  let deposits = 0n;
+  let earnings = 0n;
+  const providers = new Set<string>();
+  const [s, e] = range(ORDER_PREFIX);
+  for (const [k] of store.iterate(s, e)) {
+    const id = readU64b(k, s.length);
+    const o = getOrder(store, id) as OrderRecord;
+    assert.equal(o.deposited, o.paid + o.refunded + o.escrow, `order ${id}: deposited = paid + refunded + escrow`);
+    if (o.denom === 'ugw') escrowUgw += o.escrow;
+    const bids = bidsOf(store, id);
+    assert.equal(bids.length, o.bids, `order ${id}: bid count`);
+    for (const b of bids) deposits += b.deposit;
+    let active = 0;
+    let rate = 0n;
+    let paid = 0n;
+    for (const lid of leaseIdsOf(store, id)) {
+      const l = getLease(store, lid) as LeaseRecord;
+      providers.add(toHex(l.provider));
+      paid += l.paid;
+      if (l.status === 'active') {
+        active++;
+        rate += l.price;
+        deposits += l.deposit;
+      }
+    }
+    assert.equal(active, o.activeLeases, `order ${id}: active leases`);
+    assert.equal(rate, o.rate, `order ${id}: rate`);
+    assert.equal(paid, o.paid, `order ${id}: paid = sum of its leases' paid`);
+    if (o.status === 'closed') assert.equal(o.escrow, 0n, `order ${id}: a closed order keeps no escrow`);
+  }
+  for (const p of [p1, p2, p3]) {
+    const r = getProvider(store, p.address);
+    if (r) {
+      earnings += r.earnings;
+      assert.equal(activeLeaseIdsOf(store, p.address).length, r.activeLeases, 'provider active leases');
+    }
+  }
+  assert.equal(getAccount(store, MARKET_ESCROW).balance, escrowUgw + deposits, 'escrow account = ugw escrows + deposits');
+  assert.equal(getAccount(store, MARKET_EARNINGS).balance, earnings, 'earnings account = providers’ earnings');
+}
+
+test('market: order → bids → the cheaper eligible bid wins at the window’s end → paid per block → runs dry → closes with its reason, refund, withdraw', async () => {
+  const c = await setup();
+  try {
+    const customerBefore = getAccount(c.app.state, customer.address).balance;
+    const supply0 = getSupply(c.app.state);
+    // 10 blocks at 800 + the take... the deposit covers 12 blocks at 800 plus 400.
+    const r = await c.ok(customer, 'market/create-order', orderMsg({ maxPrice: 1000n, deposit: 10_000n, window: 3n }));
+    const id = lastOrderId(c.app.state);
+    assert.equal(id, 1n);
+    const created = r.events.find((e) => e.type === 'market.order.created');
+    assert.ok(created, 'order event');
+    const o0 = getOrder(c.app.state, id) as OrderRecord;
+    assert.equal(o0.status, 'open');
+    await c.ok(p1, 'market/bid', { order: id, device: d1.publicKey, price: 900n });
+    await c.ok(p2, 'market/bid', { order: id, device: d2.publicKey, price: 800n });
+    checkBooks(c.app.state);
+    await c.until(o0.bidWindowEnd);
+    const o1 = getOrder(c.app.state, id) as OrderRecord;
+    assert.equal(o1.status, 'active');
+    assert.equal(o1.activeLeases, 1);
+    const [lid] = leaseIdsOf(c.app.state, id);
+    const l = getLease(c.app.state, lid as bigint) as LeaseRecord;
+    assert.equal(encodeAddress(l.provider), encodeAddress(p2.address), 'the cheaper bid won');
+    assert.equal(l.price, 800n);
+    assert.equal(bidsOf(c.app.state, id).length, 0, 'the losing bid was refunded');
+    checkBooks(c.app.state);
+    // Paid per block, settled lazily: a withdraw settles to now.
+    await c.until(o1.bidWindowEnd + 5n);
+    await c.ok(p2, 'market/withdraw', {});
+    const l5 = getLease(c.app.state, lid as bigint) as LeaseRecord;
+    assert.equal(l5.paid, 800n * 6n, 'six blocks paid (the withdraw block included)');
+    assert.equal(l5.earned, 800n * 6n - (800n * 6n * 1000n) / 10_000n, 'minus the 10% take');
+    checkBooks(c.app.state);
+    // The escrow runs dry at 12 blocks: the lease closes by itself with insufficient-funds.
+    await c.until(o1.bidWindowEnd + 14n);
+    const l2 = getLease(c.app.state, lid as bigint) as LeaseRecord;
+    assert.equal(l2.status, 'closed');
+    assert.equal(l2.closeReason, 'insufficient-funds');
+    assert.equal(l2.closedHeight, o1.bidWindowEnd + 12n);
+    assert.equal(l2.paid, 9_600n);
+    const o2 = getOrder(c.app.state, id) as OrderRecord;
+    assert.equal(o2.status, 'closed');
+    assert.equal(o2.closeReason, 'insufficient-funds');
+    assert.equal(o2.refunded, 400n);
+    checkBooks(c.app.state);
+    // The provider's share reached its earnings; withdraw pays it out; a second withdraw has nothing.
+    const p2Before = getAccount(c.app.state, p2.address).balance;
+    const earned = (getProvider(c.app.state, p2.address) as { earnings: bigint }).earnings;
+    assert.ok(earned > 0n);
+    await c.ok(p2, 'market/withdraw', {});
+    assert.equal(getAccount(c.app.state, p2.address).balance, p2Before + earned - 50_000n, 'earnings minus the tx fee');
+    await c.fails(p2, 'market/withdraw', {}, 'market.NOTHING_TO_WITHDRAW');
+    // The customer paid 9,600 + its fees; the take went to the treasury and burn.
+    const fees = 1n * 50_000n;
+    assert.equal(getAccount(c.app.state, customer.address).balance, customerBefore - 9_600n - fees);
+    const take = 960n;
+    assert.equal(getSupply(c.app.state) <= supply0, true);
+    assert.ok(getAccount(c.app.state, TREASURY).balance >= take / 2n);
+    // An expired lease is a success for the provider's reputation; running dry is no evidence.
+    assert.equal(reputationOf(getProvider(c.app.state, p2.address) as { alpha: bigint; beta: bigint }), 10_000n);
+    checkBooks(c.app.state);
+  } finally {
+    await c.close();
+  }
+});
+
+test('market: region, attributes, replicas across providers, early accept, customer close with refund, lease expiry, DC escrow', async () => {
+  const c = await setup();
+  try {
+    // Region France: only p1 (Paris) can serve; p2 (Tokyo) is refused with OUTSIDE_REGION.
+    await c.ok(customer, 'market/create-order', orderMsg({ region: [france] }));
+    const fr = lastOrderId(c.app.state);
+    const refused = await c.fails(p2, 'market/bid', { order: fr, device: d2.publicKey, price: 500n }, 'market.INELIGIBLE');
+    assert.match(refused.log, /OUTSIDE_REGION/);
+    await c.ok(p1, 'market/bid', { order: fr, device: d1.publicKey, price: 700n });
+    // Early accept: the lease starts now, the order is fully leased.
+    await c.ok(customer, 'market/accept-bid', { order: fr, provider: p1.address });
+    assert.equal((getOrder(c.app.state, fr) as OrderRecord).status, 'active');
+    checkBooks(c.app.state);
+    // The customer closes: paid to now, the rest refunded, reason customer.
+    await c.block();
+    await c.ok(customer, 'market/close-order', { order: fr });
+    const o = getOrder(c.app.state, fr) as OrderRecord;
+    assert.equal(o.status, 'closed');
+    assert.equal(o.closeReason, 'customer');
+    assert.equal(o.paid, 1400n);
+    assert.equal(o.refunded, 100_000n - 1400n);
+    await c.fails(customer, 'market/close-order', { order: fr }, 'market.ORDER_CLOSED');
+    checkBooks(c.app.state);
+
+    // Replicas: two leases on two providers; attribute tier=home both have.
+    await c.ok(customer, 'market/create-order', orderMsg({ replicas: 2, duration: 4n, attrs: [{ key: 'tier', value: 'home' }] }));
+    const rep = lastOrderId(c.app.state);
+    await c.ok(p1, 'market/bid', { order: rep, device: d1.publicKey, price: 300n });
+    await c.ok(p2, 'market/bid', { order: rep, device: d2.publicKey, price: 200n });
+    const or = getOrder(c.app.state, rep) as OrderRecord;
+    await c.until(or.bidWindowEnd);
+    assert.equal((getOrder(c.app.state, rep) as OrderRecord).activeLeases, 2);
+    // Both run their 4 blocks and expire.
+    await c.until(or.bidWindowEnd + 5n);
+    const done = getOrder(c.app.state, rep) as OrderRecord;
+    assert.equal(done.status, 'closed');
+    assert.equal(done.closeReason, 'expired');
+    assert.equal(done.paid, 4n * 500n);
+    for (const lid of leaseIdsOf(c.app.state, rep)) assert.equal((getLease(c.app.state, lid) as LeaseRecord).closeReason, 'expired');
+    checkBooks(c.app.state);
+
+    // An attribute nobody has: no eligible bid; the window closes the order with no-eligible-bids.
+    await c.ok(customer, 'market/create-order', orderMsg({ attrs: [{ key: 'tier', value: 'datacenter' }] }));
+    const none = lastOrderId(c.app.state);
+    const miss = await c.fails(p1, 'market/bid', { order: none, device: d1.publicKey, price: 100n }, 'market.INELIGIBLE');
+    assert.match(miss.log, /MISSING_ATTRIBUTE/);
+    await c.until((getOrder(c.app.state, none) as OrderRecord).bidWindowEnd);
+    assert.equal((getOrder(c.app.state, none) as OrderRecord).closeReason, 'no-eligible-bids');
+    checkBooks(c.app.state);
+
+    // Paid in Data Credits: DC leave the balance into escrow, burn as they stream, the rest comes back.
+    const dc0 = getCredits(c.app.state, customer.address);
+    await c.ok(customer, 'market/create-order', orderMsg({ denom: 'dc', maxPrice: 50n, deposit: 1_000n, duration: 5n }));
+    const dcOrder = lastOrderId(c.app.state);
+    assert.equal(getCredits(c.app.state, customer.address), dc0 - 1_000n);
+    await c.ok(p1, 'market/bid', { order: dcOrder, device: d1.publicKey, price: 40n });
+    await c.until((getOrder(c.app.state, dcOrder) as OrderRecord).bidWindowEnd + 6n);
+    const dcDone = getOrder(c.app.state, dcOrder) as OrderRecord;
+    assert.equal(dcDone.status, 'closed');
+    assert.equal(dcDone.paid, 200n);
+    assert.equal(getCredits(c.app.state, customer.address), dc0 - 200n, 'unused DC came back');
+    checkBooks(c.app.state);
+  } finally {
+    await c.close();
+  }
+});
+
+test('market: bad input is refused with a clear error and changes nothing', async () => {
+  const c = await setup();
+  try {
+    await c.ok(customer, 'market/create-order', orderMsg({ maxPrice: 1000n, window: 40n }));
+    const id = lastOrderId(c.app.state);
+    const snapshot = (): string => JSON.stringify([getOrder(c.app.state, id), bidsOf(c.app.state, id)], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? toHex(v) : v));
+    const before = snapshot();
+    await c.fails(p1, 'market/bid', { order: id, device: d1.publicKey, price: 1001n }, 'market.PRICE_ABOVE_MAX');
+    await c.fails(p1, 'market/bid', { order: id, device: d1.publicKey, price: 0n }, 'market.INVALID_PRICE');
+    await c.fails(p1, 'market/bid', { order: 99n, device: d1.publicKey, price: 10n }, 'market.ORDER_NOT_FOUND');
+    await c.fails(p1, 'market/bid', { order: id, device: d2.publicKey, price: 10n }, 'market.NOT_PROVIDER');
+    await c.fails(p3, 'market/bid', { order: id, device: d3.publicKey, price: 10n }, 'market.PROVIDER_NOT_REGISTERED');
+    assert.equal(snapshot(), before, 'refused bids change nothing');
+    // A provider without stake.
+    await c.ok(p3, 'market/register-provider', { hostUri: 'http://127.0.0.1:8701', attributes: [] });
+    await c.ok(p3, 'devices/onboard', {
+      kind: 'storage',
+      deviceKey: d3.publicKey,
+      maker: 'acme',
+      makerSignature: acme.sign(makerSignBytes('test-chain', 'storage', d3.publicKey)),
+      deviceSignature: d3.sign(deviceSignBytes('test-chain', p3.address)),
+      capabilities: { ...storageCaps, capacityBytes: 2n * GiB },
+    });
+    await c.fails(p3, 'market/bid', { order: id, device: d3.publicKey, price: 10n }, 'market.INSUFFICIENT_STAKE');
+    await c.ok(p3, 'staking/delegate', { operator: p3.address, amount: 200n * GW });
+    // Capacity: 2 GiB free; an order for 3 GiB cannot be served.
+    await c.ok(customer, 'market/create-order', orderMsg({ bytes: 3n * GiB, window: 40n }));
+    const big = lastOrderId(c.app.state);
+    const cap = await c.fails(p3, 'market/bid', { order: big, device: d3.publicKey, price: 10n }, 'market.INELIGIBLE');
+    assert.match(cap.log, /INSUFFICIENT_CAPACITY/);
+    await c.ok(p1, 'market/bid', { order: id, device: d1.publicKey, price: 10n });
+    await c.fails(p1, 'market/bid', { order: id, device: d1.publicKey, price: 9n }, 'market.DUPLICATE_BID');
+    // Orders: bad terms.
+    await c.fails(customer, 'market/create-order', orderMsg({ deposit: 999n, maxPrice: 1000n }), 'market.INSUFFICIENT_DEPOSIT');
+    await c.fails(customer, 'market/create-order', orderMsg({ window: 0n }), 'market.INVALID_ORDER');
+    await c.fails(customer, 'market/create-order', orderMsg({ replicas: 0 }), 'market.INVALID_ORDER');
+    await c.fails(customer, 'market/create-order', orderMsg({ maxPrice: 0n }), 'market.INVALID_PRICE');
+    await c.fails(customer, 'market/create-order', orderMsg({ deposit: 100_000_000n * GW }), 'bank.INSUFFICIENT_FUNDS');
+    // The window closes; bidding after it is refused; the lease is closed twice → refused.
+    await c.until((getOrder(c.app.state, id) as OrderRecord).bidWindowEnd);
+    await c.fails(p2, 'market/bid', { order: id, device: d2.publicKey, price: 5n }, 'market.ORDER_NOT_OPEN');
+    const [lid] = leaseIdsOf(c.app.state, id);
+    await c.fails(p2, 'market/close-lease', { lease: lid, reason: null }, 'market.NOT_CUSTOMER');
+    await c.fails(p1, 'market/close-lease', { lease: lid, reason: 'customer' }, 'market.INVALID_REASON');
+    await c.ok(p1, 'market/close-lease', { lease: lid, reason: 'provider-unstable' });
+    await c.fails(customer, 'market/close-lease', { lease: lid, reason: null }, 'market.LEASE_CLOSED');
+    await c.fails(customer, 'market/topup', { order: id, amount: 10n }, 'market.ORDER_CLOSED');
+    await c.fails(p1, 'market/topup', { order: big, amount: 10n }, 'market.NOT_CUSTOMER');
+    await c.fails(customer, 'market/topup', { order: big, amount: 0n }, 'market.INVALID_AMOUNT');
+    // The provider-caused close is failure evidence for its reputation.
+    assert.ok(reputationOf(getProvider(c.app.state, p1.address) as { alpha: bigint; beta: bigint }) < 10_000n);
+    checkBooks(c.app.state);
+  } finally {
+    await c.close();
+  }
+});
+

@@ -1,0 +1,197 @@
+/**
+ * market: the value types (codecs) of orders, bids, leases and providers, the messages, and the
+ * reason codes. Shared by the state machine, the SDK, the CLI and the provider agent.
+ *
+ * Amounts: a price is per block per lease, in the order's denomination: `ugw` (micro-tokens) or
+ * `dc` (Data Credits). An order's escrow is in the same denomination.
+ */
+import { bool, enumOf, list, option, string, struct, u128, u16, u32, u64, u8, union, type Infer } from '../../../core/codec.js';
+import { address, pubKey } from '../../../core/keys.js';
+import { cellCodec } from '../devices/types.js';
+
+export const RESOURCE_KINDS = ['storage', 'compute', 'coverage'] as const;
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+export const DENOMS = ['ugw', 'dc'] as const;
+export type Denom = (typeof DENOMS)[number];
+export const denomCodec = enumOf('Denom', DENOMS);
+
+export const ORDER_STATUSES = ['open', 'active', 'closed'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const LEASE_STATUSES = ['active', 'closed'] as const;
+export type LeaseStatus = (typeof LEASE_STATUSES)[number];
+
+/**
+ * Why an order or a lease closed. Who may give which by hand: the customer `customer`; the
+ * provider `provider-decommission` or `provider-unstable` (of its own lease). The chain gives the
+ * others: `expired` (the lease ran its whole duration), `insufficient-funds` (the escrow could not
+ * pay the next block), `failed-verification` (a vertical's verifier), `no-eligible-bids` (the bid
+ * window closed with no bid that could win), `device-gone` (the device was jailed or retired).
+ */
+export const CLOSE_REASONS = [
+  'customer',
+  'provider-decommission',
+  'provider-unstable',
+  'expired',
+  'insufficient-funds',
+  'failed-verification',
+  'no-eligible-bids',
+  'device-gone',
+] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+export const closeReasonCodec = enumOf('CloseReason', CLOSE_REASONS);
+/** Reasons a provider may give when closing its own lease. */
+export const PROVIDER_CLOSE_REASONS: readonly CloseReason[] = ['provider-decommission', 'provider-unstable'];
+
+// ---------------------------------------------------------------------------------------------
+// Resource specs (what the customer asks for, per lease)
+
+export const storageSpecCodec = struct('StorageSpec', { bytes: u64, durationBlocks: u64 });
+export const computeSpecCodec = struct('ComputeSpec', { cpuCores: u32, memoryBytes: u64, gpuModel: string(64, 'gpu model'), gpuCount: u32, durationBlocks: u64 });
+export const coverageSpecCodec = struct('CoverageSpec', { volumeBytes: u64, durationBlocks: u64 });
+/** The kind of an order is its spec's variant. */
+export const specCodec = union('ResourceSpec', { storage: storageSpecCodec, compute: computeSpecCodec, coverage: coverageSpecCodec });
+export type ResourceSpec = Infer<typeof specCodec>;
+
+export const attributeCodec = struct('Attribute', { key: string(32, 'attribute key'), value: string(64, 'attribute value') });
+export type Attribute = Infer<typeof attributeCodec>;
+
+// ---------------------------------------------------------------------------------------------
+// Messages (type: codec)
+
+/** `market/register-provider`: the sender (an operator) registers or updates its provider record. */
+export const registerProviderMsgCodec = struct('MsgRegisterProvider', {
+  /** Where customers and agents reach it, e.g. "http://203.0.113.5:8700" (at most 256 bytes). */
+  hostUri: string(256, 'host uri'),
+  /** At most 32, distinct keys, e.g. region=eu-west, tier=datacenter. */
+  attributes: list(attributeCodec, 32, 'attributes'),
+});
+export type MsgRegisterProvider = Infer<typeof registerProviderMsgCodec>;
+
+/** `market/create-order`: the sender (customer) posts an order and funds its escrow. */
+export const createOrderMsgCodec = struct('MsgCreateOrder', {
+  spec: specCodec,
+  /** Leases wanted, each on a different provider (storage shards: k + m). 1..market.maxReplicas. */
+  replicas: u16,
+  /** Devices must be located inside one of these H3 cells (any resolution); empty: anywhere. */
+  region: list(cellCodec, 64, 'region'),
+  /** Attributes the provider must have (key = value); empty: none. */
+  attributes: list(attributeCodec, 16, 'attributes'),
+  /** Minimum provider reputation score, basis points (0..10000). */
+  minReputationBps: u32,
+  /** Highest price accepted, per block per lease. */
+  maxPrice: u128,
+  denom: denomCodec,
+  /** Escrow funded now (at least maxPrice × replicas: one block of every lease). */
+  deposit: u128,
+  /** Blocks bids are taken (market.minBidWindow..maxBidWindow). */
+  bidWindowBlocks: u64,
+});
+export type MsgCreateOrder = Infer<typeof createOrderMsgCodec>;
+
+/** `market/bid`: the sender (a registered provider) bids on an open order with one of its devices. */
+export const bidMsgCodec = struct('MsgBid', { order: u64, device: pubKey, price: u128 });
+export type MsgBid = Infer<typeof bidMsgCodec>;
+
+/** `market/cancel-bid`: the provider withdraws its bid while the window is open (deposit back). */
+export const cancelBidMsgCodec = struct('MsgCancelBid', { order: u64 });
+
+/** `market/accept-bid`: the customer accepts a provider's bid before the window closes. */
+export const acceptBidMsgCodec = struct('MsgAcceptBid', { order: u64, provider: address });
+
+/** `market/close-order`: the customer closes an order (open: cancelled; active: every lease closes). */
+export const closeOrderMsgCodec = struct('MsgCloseOrder', { order: u64 });
+
+/** `market/close-lease`: the customer (reason customer) or the provider (provider reasons) closes one lease. */
+export const closeLeaseMsgCodec = struct('MsgCloseLease', { lease: u64, reason: option(closeReasonCodec) });
+
+/** `market/topup`: the customer adds to an order's escrow. */
+export const topupMsgCodec = struct('MsgTopup', { order: u64, amount: u128 });
+
+/** `market/withdraw`: the provider settles its active leases and takes its earnings (ugw) to its balance. */
+export const withdrawMsgCodec = struct('MsgWithdraw', {});
+
+// ---------------------------------------------------------------------------------------------
+// Stored records
+
+export const providerRecordCodec = struct('ProviderRecord', {
+  hostUri: string(256, 'host uri'),
+  attributes: list(attributeCodec, 32, 'attributes'),
+  registeredHeight: u64,
+  /** Beta reputation, fixed point (REP_ONE = 1.0): evidence of success and of failure, decayed. */
+  alpha: u128,
+  beta: u128,
+  /** Outcomes ever recorded, and the successful ones (vetting counts successes). */
+  outcomes: u64,
+  successes: u64,
+  /** Earned in ugw, not yet withdrawn (held by the market's earnings account). */
+  earnings: u128,
+  /** Leases active now. */
+  activeLeases: u32,
+});
+export type ProviderRecord = Infer<typeof providerRecordCodec>;
+
+export const orderRecordCodec = struct('OrderRecord', {
+  customer: address,
+  spec: specCodec,
+  replicas: u16,
+  region: list(cellCodec, 64),
+  attributes: list(attributeCodec, 16),
+  minReputationBps: u32,
+  maxPrice: u128,
+  denom: denomCodec,
+  status: enumOf('OrderStatus', ORDER_STATUSES),
+  closeReason: option(closeReasonCodec),
+  createdHeight: u64,
+  bidWindowEnd: u64,
+  closedHeight: u64,
+  /** Escrow: what is left, and the totals it came from and went to (conservation: deposited = paid + refunded + escrow). */
+  escrow: u128,
+  deposited: u128,
+  /** Paid for leases (provider share + take). */
+  paid: u128,
+  refunded: u128,
+  /** Every active lease of the order is settled up to this height. */
+  settledHeight: u64,
+  /** Sum of the active leases' prices (per block). */
+  rate: u128,
+  activeLeases: u16,
+  /** Leases ever made for it, and bids standing now. */
+  leases: u16,
+  bids: u16,
+  /** The height at which the chain next looks at this order (window end, a lease's end, the escrow running dry); 0: none. */
+  wakeHeight: u64,
+});
+export type OrderRecord = Infer<typeof orderRecordCodec>;
+
+export const bidRecordCodec = struct('BidRecord', { device: pubKey, price: u128, deposit: u128, height: u64 });
+export type BidRecord = Infer<typeof bidRecordCodec>;
+
+export const leaseRecordCodec = struct('LeaseRecord', {
+  order: u64,
+  provider: address,
+  customer: address,
+  device: pubKey,
+  price: u128,
+  denom: denomCodec,
+  kind: u8,
+  startHeight: u64,
+  /** Last block of the lease's duration (start + durationBlocks − 1). */
+  endHeight: u64,
+  status: enumOf('LeaseStatus', LEASE_STATUSES),
+  closeReason: option(closeReasonCodec),
+  closedHeight: u64,
+  /** Paid to this lease so far (provider share + take), and the provider's share of it. */
+  paid: u128,
+  earned: u128,
+  /** The provider's bid deposit (ugw), returned when the lease closes. */
+  deposit: u128,
+  /** Whether the device's resources are still reserved for it. */
+  reserved: bool,
+});
+export type LeaseRecord = Infer<typeof leaseRecordCodec>;
+
+/** Resources committed on a device by its active leases. */
+export const deviceUsageCodec = struct('DeviceUsage', { bytes: u64, cpuCores: u32, memoryBytes: u64, gpus: u32, leases: u32 });
+export type DeviceUsage = Infer<typeof deviceUsageCodec>;
