@@ -5,12 +5,14 @@
  */
 import { clusterBench } from './cluster.js';
 import { ledgerBench } from './ledger.js';
+import { marketBench } from './market.js';
 import { rewardsBench } from './rewards.js';
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   ledger: ledgerBench,
   cluster: clusterBench,
   rewards: rewardsBench,
+  market: marketBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

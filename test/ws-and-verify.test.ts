@@ -9,7 +9,8 @@ import WebSocket from 'ws';
 import { createClient } from '../src/client/client.js';
 import { getAccount } from '../src/client/actions/getAccount.js';
 import { transfer } from '../src/client/actions/signAndSend.js';
-import { VerificationError } from '../src/client/errors.js';
+import { NodeUnreachableError, VerificationError } from '../src/client/errors.js';
+import { subscribeEvents, type ChainEvent } from '../src/client/events.js';
 import { Keyring } from '../src/client/keyring.js';
 import { encodeAddress } from '../src/core/keys.js';
 import { homePaths } from '../src/node/home.js';
@@ -54,6 +55,63 @@ test('websocket: blocks and filtered txs stream after commit; bad commands get a
   const tx = msgs.find((m) => m.channel === 'txs')?.tx as { hash: string; code: number } | undefined;
   assert.equal(tx?.hash, sent.hash);
   assert.equal(tx?.code, 0);
+});
+
+test('websocket: the events channel delivers each matching committed event once; other filters get nothing', { timeout: 60_000 }, async () => {
+  const other = encodeAddress(testKey('ws-nobody').address);
+  const client = createClient({ url: node.url, genesis: genesisBytes() });
+  // The SDK helper, filtered on this recipient.
+  const got: ChainEvent[] = [];
+  const sub = subscribeEvents(client, `bank.transfer.recipient=${recipient}`, (e) => got.push(e));
+  // A raw socket whose filter matches nothing, and one with a type-only filter.
+  const raw = new WebSocket(`${node.url.replace('http', 'ws')}/v1/ws`);
+  const rawMsgs: Array<Record<string, unknown>> = [];
+  raw.on('message', (d) => rawMsgs.push(JSON.parse(d.toString()) as Record<string, unknown>));
+  await new Promise((r) => raw.once('open', r));
+  raw.send(JSON.stringify({ op: 'subscribe', channel: 'events', filter: `bank.transfer.recipient=${other}` }));
+  raw.send(JSON.stringify({ op: 'subscribe', channel: 'events', filter: 7 }));
+  await sub.ready;
+  const faucet = new Keyring(homePaths(dir.path).keyring).signer('faucet');
+  const sent = await transfer(client, { signer: faucet, to: recipient, amount: 7n });
+  const deadline = Date.now() + 5000;
+  while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // A moment more: nothing else may arrive for this filter, and nothing for the other one.
+  const h = BigInt(sent.height);
+  await new Promise((r) => setTimeout(r, 600));
+  sub.close();
+  raw.close();
+  assert.equal(got.length, 1, JSON.stringify(got, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+  const e = got[0] as ChainEvent;
+  assert.equal(e.source, 'tx');
+  assert.equal(e.txHash, sent.hash);
+  assert.equal(e.height, h);
+  assert.equal(e.event.type, 'bank.transfer');
+  assert.equal(e.event.attributes.recipient, recipient);
+  assert.equal(e.event.attributes.amount, '7');
+  assert.deepEqual(rawMsgs[0], { ok: true, op: 'subscribe', subscription: 'events' });
+  assert.equal((rawMsgs[1]?.error as { code: string }).code, 'INVALID_COMMAND');
+  assert.equal(rawMsgs.filter((m) => m.channel === 'events').length, 0, 'a filter that matches nothing delivers nothing');
+  // An unreachable node rejects `ready` with a typed error.
+  const dead = subscribeEvents('http://127.0.0.1:9', undefined, () => undefined);
+  await assert.rejects(dead.ready, NodeUnreachableError);
+});
+
+test('websocket: an unfiltered events subscription sees begin/end-block events and tx events in block order', { timeout: 60_000 }, async () => {
+  const client = createClient({ url: node.url, genesis: genesisBytes() });
+  const got: ChainEvent[] = [];
+  const sub = subscribeEvents(client, '', (e) => got.push(e));
+  await sub.ready;
+  const faucet = new Keyring(homePaths(dir.path).keyring).signer('faucet');
+  const sent = await transfer(client, { signer: faucet, to: recipient, amount: 3n });
+  const deadline = Date.now() + 5000;
+  while (!got.some((e) => e.txHash === sent.hash) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300)); // the block's end events follow its tx events
+  sub.close();
+  const inBlock = got.filter((e) => e.height === BigInt(sent.height));
+  assert.ok(inBlock.some((e) => e.source === 'tx' && e.txHash === sent.hash && e.event.type === 'bank.transfer'), 'the transfer event');
+  // Within a block: begin events, then tx events (in tx order), then end events.
+  const rank = { begin: 0, tx: 1, end: 2 } as const;
+  for (let i = 1; i < inBlock.length; i++) assert.ok(rank[(inBlock[i - 1] as ChainEvent).source] <= rank[(inBlock[i] as ChainEvent).source], 'block order');
 });
 
 /** An HTTP proxy to the node that rewrites account responses. */

@@ -19,6 +19,7 @@ import { stakingModule } from './modules/staking/index.js';
 import { isJailed, iterateDelegations, totalBonded, votingPowerOf } from './modules/staking/keeper.js';
 import { approveMaker, devicesOf, getDevice, revokeMaker } from './modules/devices/keeper.js';
 import { marketModule } from './modules/market/index.js';
+import type { MarketDeps } from './modules/market/expected.js';
 import { transfer } from './modules/bank/keeper.js';
 import { govModule } from './modules/gov/index.js';
 import { penaltiesModule, refreshDevice, reportFault, reverseSlash } from './modules/penalties/index.js';
@@ -30,6 +31,20 @@ import { validatorLookup } from './validators.js';
  * Execution order matters for begin/end blocks and genesis: bank first (others move tokens at
  * genesis), epochs last (an epoch's last block runs entirely inside it before it closes).
  */
+/** What the market module gets from the others (also used by the market benchmark). */
+export const marketDeps: MarketDeps = {
+  devices: { get: getDevice, of: (s, owner, limit) => devicesOf(s, owner, { limit }) },
+  stake: { stakeOf: votingPowerOf, isJailed },
+  bank: { transfer },
+  credits: { escrowCredits, releaseCredits, burnEscrowedCredits },
+  rewards: {
+    payWithTake,
+    recordWork: (ctx, c) => {
+      recordContribution(ctx, { statusOf: (s, id) => getDevice(s, id)?.status }, c);
+    },
+  },
+};
+
 export interface ModuleOptions {
   /**
    * Hashes reward-manifest leaves at an epoch close (default: on the calling thread). A node
@@ -56,18 +71,7 @@ export function standardModules(opts: ModuleOptions = {}): Module[] {
       rewards: { recordContribution: (ctx, c) => recordContribution(ctx, { statusOf: (s, id) => getDevice(s, id)?.status }, c) },
       penalties: { reportFault, refreshDevice },
     }),
-    marketModule({
-      devices: { get: getDevice, of: (s, owner, limit) => devicesOf(s, owner, { limit }) },
-      stake: { stakeOf: votingPowerOf, isJailed },
-      bank: { transfer },
-      credits: { escrowCredits, releaseCredits, burnEscrowedCredits },
-      rewards: {
-        payWithTake,
-        recordWork: (ctx, c) => {
-          recordContribution(ctx, { statusOf: (s, id) => getDevice(s, id)?.status }, c);
-        },
-      },
-    }),
+    marketModule(marketDeps),
     penaltiesModule({ verifiers: new Map([...testverticalVerifiers]) }),
     rewards,
     govModule({ params: paramsDefs, staking: { votingPowerOf, totalBonded }, devices: { approveMaker, revokeMaker }, penalties: { reverseSlash } }),

@@ -13,9 +13,11 @@ import { govCommand } from './commands/gov.js';
 import { deviceCommand, makerCommand } from './commands/device.js';
 import { initCommand } from './commands/init.js';
 import { keysCommand } from './commands/keys.js';
+import { leaseCommand, marketCommand } from './commands/market.js';
 import { nodeCommand } from './commands/node.js';
 import { oracleCommand } from './commands/oracle.js';
 import { penaltiesCommand } from './commands/penalties.js';
+import { providerCommand } from './commands/provider.js';
 import { queryCommand } from './commands/query.js';
 import { rewardsCommand } from './commands/rewards.js';
 import { stakingCommand } from './commands/staking.js';
@@ -46,6 +48,9 @@ export function buildProgram(): Command {
   govCommand(program);
   rewardsCommand(program);
   penaltiesCommand(program);
+  providerCommand(program);
+  marketCommand(program);
+  leaseCommand(program);
   testverticalCommand(program);
   queryCommand(program);
   for (const c of program.commands) {

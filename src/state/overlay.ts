@@ -9,6 +9,7 @@
  */
 import { fromKeyString, toKeyString, type Bytes } from '../core/bytes.js';
 import { InvariantError } from '../core/errors.js';
+import { OrderedWrites } from './ordered.js';
 
 /**
  * A state key: bytes, or the same bytes as a latin1 string (one char per byte, see
@@ -25,18 +26,16 @@ export function keyBytes(key: Key): Bytes {
 }
 
 /**
- * Pending writes (key string → value, null for a deletion) laid over an ordered iteration of the
- * layer below, restricted to [start, end): the merged entries in key order, deletions dropped.
+ * Pending writes in [start, end) (key string → value, null for a deletion, in key order) laid
+ * over an ordered iteration of the layer below: the merged entries in key order, deletions dropped.
  */
 export function mergeWrites(
-  writes: ReadonlyMap<string, Bytes | null>,
+  writes: OrderedWrites,
   start: Bytes,
   end: Bytes | undefined,
   below: IterableIterator<[Bytes, Bytes]>,
 ): IterableIterator<[Bytes, Bytes]> {
-  const s = toKeyString(start);
-  const e = end === undefined ? undefined : toKeyString(end);
-  const mine = [...writes].filter(([k]) => k >= s && (e === undefined || k < e)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const mine = writes.range(toKeyString(start), end === undefined ? undefined : toKeyString(end));
   // Nothing pending in the range (the common case for large scans): the layer below as is,
   // without a key-string conversion per entry.
   return mine.length === 0 ? below : merged(mine, below);
@@ -82,12 +81,8 @@ export function scanRange(reader: KVReader, start: Bytes, end: Bytes | undefined
 }
 
 /** Whether `writes` has a key in [start, end). */
-export function hasWritesIn(writes: ReadonlyMap<string, Bytes | null>, start: Bytes, end: Bytes | undefined): boolean {
-  if (writes.size === 0) return false;
-  const s = toKeyString(start);
-  const e = end === undefined ? undefined : toKeyString(end);
-  for (const k of writes.keys()) if (k >= s && (e === undefined || k < e)) return true;
-  return false;
+export function hasWritesIn(writes: OrderedWrites, start: Bytes, end: Bytes | undefined): boolean {
+  return writes.hasIn(toKeyString(start), end === undefined ? undefined : toKeyString(end));
 }
 
 export interface KVStore extends KVReader {
@@ -106,7 +101,7 @@ export const MAX_KEY_BYTES = 1024;
 
 export class Overlay implements KVStore {
   /** key string → value, or null for a deletion. */
-  private readonly writes = new Map<string, Bytes | null>();
+  private readonly writes = new OrderedWrites();
   private readonly reads: Map<string, Bytes | null> | undefined;
   /**
    * Flattened (key, previous write or ABSENT) pairs, while a checkpoint is open. The array is
@@ -242,7 +237,7 @@ export class Overlay implements KVStore {
   /** Everything written (key string → value, null for deleted). */
   get changes(): ReadonlyMap<string, Bytes | null> {
     if (this.depth > 0) throw new InvariantError('changes read while a checkpoint is open');
-    return this.writes;
+    return this.writes.map;
   }
 
   get size(): number {

@@ -21,6 +21,7 @@ import { sha256 } from '../core/hash.js';
 import { fromBuffer, scanTransient, toBuffer, type Database, type Table, type WriteOp } from './db.js';
 import { EMPTY_ROOT, childAt, unpackNodeKeys, decodeNode, getValue, nodeKey, prove, updateTree, type Change, type ChildRef, type InternalNode, type MemoryBudget, type NodeReader, type ProvenValue, type TreeNode, type TreeUpdate } from './jmt.js';
 import { hasWritesIn, keyString, mergeWrites, type Key, type KVReader } from './overlay.js';
+import { OrderedWrites } from './ordered.js';
 import { MAX_VALUE_BYTES } from './proof.js';
 
 const META_VERSION = new TextEncoder().encode('state/version');
@@ -99,7 +100,7 @@ export class StateStore implements NodeReader, KVReader {
   private readonly cache: GenerationalCache<TreeNode>;
   private readonly flushEvery: number;
   /** Changes after the flushed version, latest value per key (null: deleted). */
-  private readonly recent = new Map<string, Bytes | null>();
+  private readonly recent = new OrderedWrites();
   private _version: number;
   private _flushed: number;
   private _root: ChildRef | null;
@@ -264,7 +265,7 @@ export class StateStore implements NodeReader, KVReader {
     if (flush) {
       // Materialize every pending change (in key order, for B-tree locality); the changesets
       // up to here are no longer needed.
-      const all = new Map(this.recent);
+      const all = new Map(this.recent.map);
       for (const [k, v] of changes) all.set(k, v);
       for (const ks of [...all.keys()].sort()) ops.push({ table: this.values, key: fromKeyString(ks), value: all.get(ks) ?? undefined });
       for (let v = this._flushed + 1; v < version; v++) ops.push({ table: this.changesets, key: u64be(v), value: undefined });

@@ -17,7 +17,6 @@ import { fmtBps } from './eligibility.js';
 import type { MarketDeps } from './expected.js';
 import {
   acceptBid,
-  activeLeaseIdsOf,
   bidsOf,
   cancelBid,
   closeLease,
@@ -37,7 +36,7 @@ import {
   topupOrder,
   withdraw,
 } from './keeper.js';
-import { CUSTOMER_ORDERS_PREFIX, OPEN_PREFIX, ORDER_PREFIX, PROVIDER_PREFIX, customerOrdersPrefix, providerKey, providerLeasesPrefix, range, readU64b } from './keys.js';
+import { CUSTOMER_ORDERS_PREFIX, OPEN_PREFIX, ORDER_PREFIX, PROVIDER_PREFIX, customerOrdersPrefix, providerActivePrefix, providerKey, providerLeasesPrefix, range, readU64b } from './keys.js';
 import { marketParams, type MarketParams } from './params.js';
 import {
   acceptBidMsgCodec,
@@ -124,7 +123,8 @@ export function providerView(store: KVReader, who: Bytes, p: ProviderRecord) {
     hostUri: p.hostUri,
     attributes: p.attributes,
     registeredHeight: p.registeredHeight.toString(),
-    reputationBps: rep.toString(),
+    reputationBps: Number(rep),
+    /** The same, for people ("97.50%"). */
     reputation: fmtBps(rep),
     vetted: isVetted(store, p),
     outcomes: p.outcomes.toString(),
@@ -288,8 +288,10 @@ export function marketModule(deps: MarketDeps): Module<null, MarketParams> {
           }
         } else if (args.provider !== undefined) {
           const p = argAddr(args, 'provider');
-          if (status === 'active' && after === undefined) {
-            ids = activeLeaseIdsOf(store, p).slice(0, limit);
+          if (status === 'active') {
+            const page = pageIds(store, providerActivePrefix(p), providerActivePrefix(p).length, after, () => true, limit);
+            ids = page.ids;
+            next = page.next;
           } else {
             const page = pageIds(store, providerLeasesPrefix(p), providerLeasesPrefix(p).length, after, keepLease, limit);
             ids = page.ids;

@@ -1,0 +1,421 @@
+/**
+ * The provider agent: a start/stop-able component wired from injected dependencies (the chain,
+ * a pricing strategy, a state store, a block watcher, a logger, metrics), so tests substitute
+ * any of them and the CLI wires the real ones (index.ts).
+ *
+ * All work runs on one serial queue — reconciling, reading a block's events, bidding,
+ * withdrawing — so two of them never race on the local state or on the operator's account
+ * sequence. The watcher only records the latest height; the queue walks every height from the
+ * last one processed to it, so no block's events are skipped. If the agent falls more than
+ * MAX_CATCHUP blocks behind (or after an error or a reconnect) it reconciles with chain state
+ * instead, which covers whatever happened in between.
+ *
+ * Every decision is one log line with a reason code:
+ *   bid order=12 price=900 strategy=scale device=ab12…
+ *   skip order=13 reason=PRICE_ABOVE_MAX detail="price 1200 > maxPrice 1000"
+ *   lease-adopted lease=4 order=12 source=event
+ *   lease-closed lease=4 order=12 reason=insufficient-funds
+ *   bid-forgotten order=12 reason=lost
+ *   withdraw amount=123456
+ */
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { TxFailedError } from '../client/errors.js';
+import { bidMsg, readSnapshot, registerProviderMsg, withdrawMsg, type MarketChain } from './chain.js';
+import { bidFailureReason, decideBid, type BidPolicy } from './bidder.js';
+import type { ProviderMetrics } from './metrics.js';
+import type { PricingStrategy, SkipReason } from './pricing.js';
+import { leaseFromView, reconcile, type DesiredProvider, type ReconcileAction } from './reconcile.js';
+import { emptyState, type LocalState, type StateStore } from './state.js';
+import type { BlockWatcher } from './watcher.js';
+import type { ChainEvent, OrderView } from './views.js';
+
+/** Beyond this many blocks behind, reconcile rather than replay block by block. */
+export const MAX_CATCHUP = 50n;
+
+export interface AgentOptions extends BidPolicy {
+  desired: DesiredProvider;
+  withdrawEveryBlocks: number;
+  reconcileEveryBlocks: number;
+}
+
+export interface AgentDeps {
+  chain: MarketChain;
+  pricing: PricingStrategy;
+  store: StateStore;
+  log: Logger;
+  metrics: ProviderMetrics;
+  /** Builds the block watcher with the agent's handlers. */
+  watcher(handlers: { onBlock(height: bigint): void; onReconnect(): void }): BlockWatcher;
+}
+
+export interface AgentStatus {
+  address: string;
+  chainId: string;
+  height: string;
+  leases: LocalState['leases'];
+  bids: LocalState['bids'];
+  connected: boolean;
+  lastReconcileHeight: string;
+}
+
+export class ProviderAgent {
+  private state: LocalState | undefined;
+  private chainId = '';
+  private queue: Promise<void> = Promise.resolve();
+  private latest = 0n;
+  private processed = 0n;
+  private lastReconcile = 0n;
+  private needsReconcile = true;
+  private pumping = false;
+  private stopping = false;
+  private watcher: BlockWatcher | undefined;
+  private readonly considering = new Set<string>();
+
+  constructor(
+    private readonly opts: AgentOptions,
+    private readonly deps: AgentDeps,
+  ) {}
+
+  get address(): string {
+    return this.deps.chain.address;
+  }
+
+  status(): AgentStatus {
+    return {
+      address: this.address,
+      chainId: this.chainId,
+      height: this.processed.toString(),
+      leases: this.state?.leases ?? {},
+      bids: this.state?.bids ?? {},
+      connected: this.watcher?.connected ?? false,
+      lastReconcileHeight: this.lastReconcile.toString(),
+    };
+  }
+
+  /**
+   * Reconciles once (when the node answers; otherwise it retries on the next block), then
+   * follows blocks. Resolves once the first reconciliation was attempted.
+   */
+  async start(): Promise<void> {
+    this.stopping = false;
+    await this.enqueue(async () => void (await this.reconcileOnce('start')));
+    this.watcher = this.deps.watcher({
+      onBlock: (h) => this.onBlock(h),
+      onReconnect: () => {
+        this.deps.metrics.wsReconnects.inc();
+        this.needsReconcile = true;
+        this.kick();
+      },
+    });
+    this.watcher.start();
+  }
+
+  /** Stops following blocks and lets the work in hand finish (a tx in flight is waited for, up to `graceMs`). */
+  async stop(graceMs = 15_000): Promise<void> {
+    this.stopping = true;
+    await this.watcher?.stop();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.queue, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** Runs a reconciliation now (serialized with everything else). */
+  reconcileNow(): Promise<void> {
+    return this.enqueue(async () => void (await this.reconcileOnce('manual')));
+  }
+
+  /** Resolves when the work queued so far is done (tests). */
+  idle(): Promise<void> {
+    return this.enqueue(async () => {});
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private onBlock(h: bigint): void {
+    this.deps.metrics.chainHeight.set(h);
+    if (h > this.latest) this.latest = h;
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.pumping || this.stopping) return;
+    this.pumping = true;
+    void this.enqueue(async () => {
+      try {
+        await this.pump();
+      } finally {
+        this.pumping = false;
+      }
+    });
+  }
+
+  /** Walks the heights not yet processed; reconciles when asked to, when too far behind, or every reconcileEveryBlocks. */
+  private async pump(): Promise<void> {
+    while (!this.stopping) {
+      if (this.needsReconcile || this.latest - this.processed > MAX_CATCHUP) {
+        const ok = await this.reconcileOnce(this.needsReconcile ? 'resync' : 'behind');
+        if (!ok) return; // the node is not answering; the next block or reconnect tries again
+        continue;
+      }
+      if (this.processed >= this.latest) return;
+      const h = this.processed + 1n;
+      try {
+        await this.processBlock(h);
+      } catch (e) {
+        this.fail('block', e, { height: h });
+        this.needsReconcile = true;
+        return;
+      }
+      this.processed = h;
+      this.setHeight(h);
+      if (h - this.lastReconcile >= BigInt(this.opts.reconcileEveryBlocks)) await this.reconcileOnce('periodic');
+      await this.maybeWithdraw(h);
+    }
+  }
+
+  private setHeight(h: bigint): void {
+    const s = this.state;
+    if (!s || BigInt(s.height) >= h) return;
+    // In memory only: the height is informational (the chain decides what to reconcile), and
+    // an fsync per block would be the agent's main disk load. The next real change saves it.
+    s.height = h.toString();
+  }
+
+  private save(): void {
+    if (!this.state) return;
+    this.deps.store.save(this.state);
+    this.deps.metrics.leasesActive.set(BigInt(Object.keys(this.state.leases).length));
+  }
+
+  private fail(what: string, e: unknown, fields: Record<string, unknown> = {}): void {
+    this.deps.metrics.errors.inc({ kind: what });
+    this.deps.log.warn(`${what}-failed`, { ...fields, code: (e as { code?: string }).code ?? 'ERROR', error: errorMessage(e) });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reconciliation
+
+  /** Reads chain state and converges to it; false when the chain could not be read. */
+  private async reconcileOnce(why: string): Promise<boolean> {
+    const { chain, log, metrics } = this.deps;
+    try {
+      if (!this.state) {
+        this.chainId = await chain.chainId();
+        const loaded = this.deps.store.load(this.chainId, this.address);
+        this.state = loaded ?? emptyState(this.chainId, this.address);
+        log.info('state-loaded', { source: loaded ? 'file' : 'empty', leases: Object.keys(this.state.leases).length, bids: Object.keys(this.state.bids).length, height: this.state.height });
+      }
+      const snap = await readSnapshot(chain, this.state);
+      const { actions, state } = reconcile(snap, this.state, this.opts.desired);
+      this.state = state;
+      this.needsReconcile = false;
+      this.lastReconcile = snap.height;
+      if (snap.height > this.processed) this.processed = snap.height;
+      if (snap.height > this.latest) this.latest = snap.height;
+      metrics.reconciles.inc();
+      metrics.chainHeight.set(this.latest);
+      this.save();
+      for (const a of actions) await this.apply(a, 'reconcile');
+      log.info('reconciled', {
+        why,
+        height: snap.height,
+        leases: Object.keys(this.state.leases).length,
+        bids: Object.keys(this.state.bids).length,
+        changes: actions.filter((a) => a.type !== 'consider-order').length,
+      });
+      return true;
+    } catch (e) {
+      this.fail('reconcile', e, { why });
+      this.needsReconcile = true;
+      return false;
+    }
+  }
+
+  private async apply(a: ReconcileAction, source: 'reconcile' | 'event'): Promise<void> {
+    const { log, metrics } = this.deps;
+    switch (a.type) {
+      case 'register':
+        await this.register(a.reason);
+        return;
+      case 'adopt-lease':
+        metrics.leasesAdopted.inc();
+        log.info('lease-adopted', { lease: a.lease.id, order: a.lease.order, device: a.lease.device, price: a.lease.price, denom: a.lease.denom, source });
+        return;
+      case 'release-lease':
+        metrics.leasesClosed.inc({ reason: a.reason });
+        log.info('lease-closed', { lease: a.lease.id, order: a.lease.order, reason: a.reason, closedHeight: a.closedHeight, source });
+        return;
+      case 'adopt-bid':
+        log.info('bid-adopted', { order: a.bid.order, price: a.bid.price, device: a.bid.device, source });
+        return;
+      case 'forget-bid':
+        log.info('bid-forgotten', { order: a.bid.order, reason: a.reason, source });
+        return;
+      case 'consider-order':
+        metrics.ordersSeen.inc();
+        await this.consider(a.order);
+        return;
+    }
+  }
+
+  private async register(reason: string): Promise<void> {
+    const { hostUri, attributes } = this.opts.desired;
+    try {
+      const t = await this.deps.chain.send([registerProviderMsg(hostUri, attributes)]);
+      this.deps.log.info('provider-registered', { reason, hostUri, attributes: attributes.map((x) => `${x.key}=${x.value}`).join(','), height: t.height });
+    } catch (e) {
+      this.fail('register', e, { reason });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Blocks and events
+
+  private async processBlock(h: bigint): Promise<void> {
+    const events = await this.deps.chain.blockEvents(h);
+    for (const e of events) await this.onEvent(e, h);
+  }
+
+  private async onEvent(e: ChainEvent, h: bigint): Promise<void> {
+    const s = this.state;
+    if (!s) return;
+    const a = e.attributes;
+    const me = this.address;
+    switch (e.type) {
+      case 'market.order.created': {
+        const id = a.order;
+        if (!id || s.bids[id] || s.skipped[id]) return;
+        this.deps.metrics.ordersSeen.inc();
+        const o = await this.deps.chain.order(id);
+        if (o) await this.consider(o, h);
+        return;
+      }
+      case 'market.bid': {
+        if (a.provider !== me || !a.order || s.bids[a.order]) return;
+        s.bids[a.order] = { order: a.order, device: a.device ?? '', price: a.price ?? '0', height: h.toString() };
+        this.save();
+        return;
+      }
+      case 'market.bid.removed': {
+        if (a.provider !== me || !a.order) return;
+        const bid = s.bids[a.order];
+        if (!bid) return;
+        delete s.bids[a.order];
+        this.save();
+        this.deps.log.info('bid-forgotten', { order: a.order, reason: a.reason ?? 'unknown', source: 'event' });
+        return;
+      }
+      case 'market.lease.created': {
+        if (a.provider !== me || !a.lease || s.leases[a.lease]) return;
+        const l = await this.deps.chain.lease(a.lease);
+        if (!l || l.status !== 'active') return; // closed in the same block: its close event follows
+        s.leases[l.id] = leaseFromView(l);
+        if (s.bids[l.order]) delete s.bids[l.order];
+        this.save();
+        await this.apply({ type: 'adopt-lease', lease: leaseFromView(l) }, 'event');
+        return;
+      }
+      case 'market.lease.closed': {
+        if (a.provider !== me || !a.lease) return;
+        const lease = s.leases[a.lease];
+        if (!lease) return;
+        delete s.leases[a.lease];
+        this.save();
+        await this.apply({ type: 'release-lease', lease, reason: (a.reason as never) ?? 'unknown', closedHeight: h.toString() }, 'event');
+        return;
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Bidding
+
+  private skip(order: string, reason: SkipReason, detail: string): void {
+    this.deps.metrics.skipped.inc({ reason });
+    this.deps.log.info('skip', { order, reason, detail });
+    const s = this.state;
+    // ALREADY_BID is not a pass: reconciliation adopts the standing bid.
+    if (s && reason !== 'ALREADY_BID') {
+      s.skipped[order] = reason;
+      this.save();
+    }
+  }
+
+  /** Decides on one order and bids at most once on it. */
+  private async consider(order: OrderView, height?: bigint): Promise<void> {
+    const s = this.state;
+    if (!s || s.bids[order.id] || s.skipped[order.id] || this.considering.has(order.id)) return;
+    this.considering.add(order.id);
+    try {
+      const h = height ?? BigInt(s.height);
+      const d = await decideBid(order, { address: this.address, height: h }, this.opts, this.deps.chain, this.deps.pricing);
+      if (!d.bid) return this.skip(order.id, d.reason, d.detail);
+      let t;
+      try {
+        t = await this.deps.chain.send([bidMsg(order.id, d.device, d.price)]);
+      } catch (e) {
+        const f = bidFailureReason(e);
+        if (!f) throw e;
+        if (f.reason === 'ALREADY_BID') this.needsReconcile = true;
+        return this.skip(order.id, f.reason, f.detail);
+      }
+      s.bids[order.id] = { order: order.id, device: d.device, price: d.price.toString(), height: t.height.toString() };
+      this.save();
+      this.deps.metrics.bids.inc();
+      this.deps.log.info('bid', { order: order.id, price: d.price, denom: order.denom, strategy: this.deps.pricing.name, device: d.device, height: t.height });
+    } catch (e) {
+      this.fail('bid', e, { order: order.id });
+    } finally {
+      this.considering.delete(order.id);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Withdrawals
+
+  private async maybeWithdraw(h: bigint): Promise<void> {
+    const s = this.state;
+    const every = BigInt(this.opts.withdrawEveryBlocks);
+    if (!s || every === 0n || h - BigInt(s.lastWithdrawHeight) < every) return;
+    s.lastWithdrawHeight = h.toString();
+    this.save();
+    await this.withdraw();
+  }
+
+  /** Withdraws now (serialized with the rest); resolves with the amount taken. */
+  withdrawNow(): Promise<bigint> {
+    let out = 0n;
+    return this.enqueue(async () => {
+      out = await this.withdraw();
+    }).then(() => out);
+  }
+
+  /** Withdraws when there is something to take: earnings recorded, or active leases whose pay is settled on withdrawal. */
+  private async withdraw(): Promise<bigint> {
+    const { chain, log, metrics } = this.deps;
+    try {
+      const p = await chain.provider(this.address);
+      if (!p || (BigInt(p.earnings) === 0n && p.activeLeases === 0)) {
+        log.debug('withdraw-skipped', { reason: p ? 'NOTHING_EARNED' : 'NOT_REGISTERED' });
+        return 0n;
+      }
+      const t = await chain.send([withdrawMsg]);
+      const amount = t.events.filter((e) => e.type === 'market.withdraw').reduce((sum, e) => sum + BigInt(e.attributes.amount ?? '0'), 0n);
+      metrics.earningsWithdrawn.inc({}, amount);
+      log.info('withdraw', { amount, height: t.height });
+      return amount;
+    } catch (e) {
+      if (e instanceof TxFailedError && e.code.endsWith('NOTHING_TO_WITHDRAW')) {
+        log.debug('withdraw-skipped', { reason: 'NOTHING_TO_WITHDRAW' });
+        return 0n;
+      }
+      this.fail('withdraw', e);
+      return 0n;
+    }
+  }
+}

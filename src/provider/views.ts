@@ -1,0 +1,92 @@
+/**
+ * The market module's JSON views as the node's API serves them (CONTRACTS.md, "Views"): u64 and
+ * u128 as decimal strings, device ids as lowercase hex, addresses bech32, the spec as a union
+ * `{type, value}`. The agent reads only these; the SDK's market actions will serve the same shapes.
+ */
+import type { CloseReason, Denom, ResourceKind } from '../chain/modules/market/types.js';
+
+export type SpecView =
+  | { type: 'storage'; value: { bytes: string; durationBlocks: string } }
+  | { type: 'compute'; value: { cpuCores: number; memoryBytes: string; gpuModel: string; gpuCount: number; durationBlocks: string } }
+  | { type: 'coverage'; value: { volumeBytes: string; durationBlocks: string } };
+
+export interface OrderView {
+  id: string;
+  customer: string;
+  kind: ResourceKind;
+  spec: SpecView;
+  replicas: number;
+  region: string[];
+  attributes: Array<{ key: string; value: string }>;
+  minReputationBps: number;
+  maxPrice: string;
+  denom: Denom;
+  status: 'open' | 'active' | 'closed';
+  closeReason: CloseReason | null;
+  createdHeight: string;
+  bidWindowEnd: string;
+  bidCount: number;
+  activeLeases: number;
+}
+
+export interface BidView {
+  order: string;
+  provider: string;
+  device: string;
+  price: string;
+  deposit: string;
+  height: string;
+}
+
+export interface LeaseView {
+  id: string;
+  order: string;
+  provider: string;
+  customer: string;
+  device: string;
+  price: string;
+  denom: Denom;
+  kind: ResourceKind | number;
+  startHeight: string;
+  endHeight: string;
+  status: 'active' | 'closed';
+  closeReason: CloseReason | null;
+  closedHeight: string;
+  paid: string;
+  earned: string;
+  deposit: string;
+}
+
+export interface ProviderView {
+  address: string;
+  hostUri: string;
+  attributes: Array<{ key: string; value: string }>;
+  registeredHeight: string;
+  /** Basis points (e.g. 5000); `reputation` is the same as a percentage for people. */
+  reputationBps: number;
+  reputation?: string;
+  vetted: boolean;
+  outcomes: string;
+  successes: string;
+  earnings: string;
+  activeLeases: number;
+}
+
+export interface ExplainEntry {
+  provider: string;
+  eligible: boolean;
+  device: string | null;
+  reasons: Array<{ code: string; message: string }>;
+  bid: BidView | null;
+}
+
+/** An order with its standing bids and its leases (`order?id=`). */
+export interface OrderDetail extends OrderView {
+  bids: BidView[];
+  leases: LeaseView[];
+}
+
+export interface ChainEvent {
+  type: string;
+  attributes: Record<string, string>;
+}

@@ -1,0 +1,246 @@
+/**
+ * The provider agent with real processes: a node, the `groundwork provider start` daemon (spawned
+ * like the CLI), and a customer signing real txs. The agent registers the operator, bids on a
+ * customer's order, passes on one it cannot afford to serve (PRICE_ABOVE_MAX), takes the lease at
+ * window close, withdraws earnings; is killed (SIGKILL) and restarted and finds its lease without
+ * bidding twice; forgets its state file and adopts the lease back from the chain; and, restarted
+ * after the customer closed the lease while it was down, releases it with the close reason.
+ * /metrics answers with the counters throughout.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { BIN, cli, startNode, tempDir } from '../src/testkit/index.js';
+import { createClient } from '../src/client/client.js';
+import { Keyring } from '../src/client/keyring.js';
+import { moduleQuery } from '../src/client/actions/moduleQuery.js';
+import { signAndSend } from '../src/client/actions/signAndSend.js';
+
+interface Agent {
+  proc: ChildProcess;
+  log(): string;
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  metricsUrl: string;
+  kill9(): Promise<void>;
+  stop(): Promise<number | null>;
+}
+
+async function startAgent(home: string, from = 0): Promise<Agent> {
+  const proc = spawn(process.execPath, [BIN, '--home', home, 'provider', 'start'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GROUNDWORK_HOME: '', GROUNDWORK_NODE: '' } });
+  let out = '';
+  const waiters = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters) w();
+  };
+  proc.stdout?.on('data', onData);
+  proc.stderr?.on('data', onData);
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  const waitFor = (re: RegExp, timeoutMs = 30_000) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(out.slice(from));
+        if (m) {
+          waiters.delete(check);
+          clearTimeout(t);
+          resolve(m);
+        }
+      };
+      const t = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`agent did not log ${re} within ${timeoutMs} ms:\n${out}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  const running = await waitFor(/provider-agent-running .*metrics=(http:\/\/[0-9.]+:[0-9]+)/);
+  return {
+    proc,
+    log: () => out,
+    waitFor,
+    metricsUrl: running[1] as string,
+    async kill9() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function metrics(url: string): Promise<Map<string, bigint>> {
+  const res = await fetch(`${url}/metrics`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  const m = new Map<string, bigint>();
+  for (const line of (await res.text()).split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    m.set(line.slice(0, i), BigInt(line.slice(i + 1)));
+  }
+  return m;
+}
+
+test('provider agent: bids, wins a lease, withdraws, survives kill -9 without duplicates, releases a lease closed while down', { timeout: 300_000 }, async () => {
+  const dir = tempDir('gw-provider-');
+  const home = dir.path;
+  let node: Awaited<ReturnType<typeof startNode>> | undefined;
+  let agent: Agent | undefined;
+  const run = async (args: string[]) => {
+    const r = await cli(args, { home });
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  const json = async (args: string[]) => JSON.parse((await run([...args, '--json'])).stdout) as Record<string, unknown>;
+  try {
+    await run(['init', '--chain-id', 'provider-e2e', '--block-time', '200']);
+    const prov = (await json(['keys', 'add', 'prov', '--keyring-backend', 'test'])).address as string;
+    await run(['keys', 'add', 'cust', '--keyring-backend', 'test']);
+    const acme = (await json(['keys', 'add', 'acme', '--keyring-backend', 'test'])).publicKey as string;
+    const gPath = join(home, 'genesis.json');
+    const g = JSON.parse(readFileSync(gPath, 'utf8')) as { app: Record<string, unknown> & { staking: { operators: Array<{ address: string }> } } };
+    g.app.devices = { makers: [{ name: 'acme', pubKey: acme }] };
+    g.app.credits = { balances: [{ address: prov, amount: '10000000' }] };
+    const operator = (g.app.staking.operators[0] as { address: string }).address;
+    writeFileSync(gPath, JSON.stringify(g, null, 2));
+    node = await startNode(home);
+    const n = ['--node', node.url];
+    await run([...n, 'bank', 'send', 'faucet', 'prov', '1000gw']);
+    await run([...n, 'bank', 'send', 'faucet', 'cust', '1000gw']);
+    // market.minProviderStake: 100 GW bonded by the operator.
+    await run([...n, 'staking', 'delegate', 'prov', operator, '150gw']);
+
+    const keyFile = join(home, 'device.json');
+    const device = (await json(['device', 'keygen', 'd1', '--out', keyFile])).publicKey as string;
+    const sig = (await run(['maker', 'sign', 'acme', device, '--kind', 'storage'])).stdout.trim();
+    await run([...n, 'device', 'onboard', 'prov', '--device-key', keyFile, '--maker', 'acme', '--maker-signature', sig, '--kind', 'storage', '--capacity', '4TiB', '--bandwidth', '1Gbps']);
+
+    // The agent's config, from `provider init` then edited like an operator would.
+    await run([...n, 'provider', 'init', '--key', 'prov', '--keyring-backend', 'test', '--host-uri', 'http://127.0.0.1:8700', '--metrics-listen', `127.0.0.1:${await freePort()}`]);
+    const cPath = join(home, 'provider.json');
+    const c = JSON.parse(readFileSync(cPath, 'utf8')) as Record<string, unknown>;
+    Object.assign(c, { node: node.url, devices: [device], attributes: { region: 'eu-west' }, pricing: { type: 'fixed', price: '900' }, withdrawEveryBlocks: 10, reconcileEveryBlocks: 25 });
+    writeFileSync(cPath, JSON.stringify(c, null, 2));
+
+    const client = createClient({ url: node.url, genesis: new Uint8Array(readFileSync(gPath)) });
+    const cust = new Keyring(join(home, 'keyring')).signer('cust');
+    const order = (maxPrice: bigint) =>
+      signAndSend(client, {
+        signer: cust,
+        msgs: [
+          {
+            type: 'market/create-order',
+            value: {
+              spec: { type: 'storage', value: { bytes: 1n << 30n, durationBlocks: 100_000n } },
+              replicas: 1,
+              region: [],
+              attributes: [{ key: 'region', value: 'eu-west' }],
+              minReputationBps: 0,
+              maxPrice,
+              denom: 'ugw',
+              deposit: 50_000_000n,
+              bidWindowBlocks: 6n,
+            },
+          },
+        ],
+      });
+    const q = <T>(query: string, args: Record<string, string>) => moduleQuery<T>(client, 'market', query, args);
+
+    // 1. Start: registers the operator as a provider.
+    agent = await startAgent(home);
+    await agent.waitFor(/provider-registered reason=missing/);
+    await agent.waitFor(/reconciled why=start/);
+    const rec = await q<{ hostUri: string; attributes: unknown }>('provider', { address: prov });
+    assert.equal(rec.hostUri, 'http://127.0.0.1:8700');
+    assert.deepEqual(rec.attributes, [{ key: 'region', value: 'eu-west' }]);
+
+    // 2. Orders: one it bids on (fixed 900 ≤ max 1000), one it passes on (max 500).
+    await order(1000n);
+    await order(500n);
+    await agent.waitFor(/INFO {2}bid order=1 price=900 denom=ugw strategy=fixed/);
+    await agent.waitFor(/skip order=2 reason=PRICE_ABOVE_MAX/);
+    const bids = await q<{ bids: Array<{ provider: string; price: string; device: string }> }>('bids', { order: '1' });
+    assert.deepEqual(bids.bids.map((b) => [b.provider, b.price, b.device]), [[prov, '900', device]]);
+
+    // 3. The window closes: the lease is made and the agent takes it (from the end-block event).
+    const adopted = await agent.waitFor(/lease-adopted lease=([0-9]+) order=1 .*source=event/, 60_000);
+    const leaseId = adopted[1] as string;
+    const lease = await q<{ status: string; provider: string; price: string }>('lease', { id: leaseId });
+    assert.deepEqual([lease.status, lease.provider, lease.price], ['active', prov, '900']);
+
+    // 4. Earnings are withdrawn every 10 blocks.
+    const w = await agent.waitFor(/INFO {2}withdraw amount=([0-9]+)/, 60_000);
+    assert.ok(BigInt(w[1] as string) > 0n);
+    let m = await metrics(agent.metricsUrl);
+    assert.equal(m.get('groundwork_provider_bids_total'), 1n);
+    assert.equal(m.get('groundwork_provider_leases_active'), 1n);
+    assert.equal(m.get('groundwork_provider_skipped_total{reason="PRICE_ABOVE_MAX"}'), 1n);
+    assert.ok((m.get('groundwork_provider_earnings_withdrawn_ugw_total') ?? 0n) > 0n);
+    assert.ok((m.get('groundwork_provider_orders_seen_total') ?? 0n) >= 2n);
+    assert.ok((m.get('groundwork_provider_chain_height') ?? 0n) > 0n);
+    assert.ok((m.get('groundwork_provider_reconcile_total') ?? 0n) >= 1n);
+    assert.equal(m.get('groundwork_provider_ws_reconnects_total'), 0n);
+
+    // `provider status`: the chain's record and the agent's endpoint.
+    const st = await json([...n, 'provider', 'status']);
+    assert.equal(st.registered, true);
+    assert.equal((st.activeLeases as unknown[]).length, 1);
+    assert.equal((st.agent as { up: boolean }).up, true);
+    assert.deepEqual(Object.keys((st.agent as { status: { leases: object } }).status.leases), [leaseId]);
+
+    // 5. kill -9 and restart: the lease is found in place, nothing is bid twice.
+    await agent.kill9();
+    agent = await startAgent(home);
+    await agent.waitFor(/reconciled why=start height=[0-9]+ leases=1 bids=0 changes=0/);
+    m = await metrics(agent.metricsUrl);
+    assert.equal(m.get('groundwork_provider_leases_active'), 1n);
+    assert.equal(m.get('groundwork_provider_bids_total'), 0n);
+    const status = (await (await fetch(`${agent.metricsUrl}/status`)).json()) as { leases: Record<string, unknown> };
+    assert.deepEqual(Object.keys(status.leases), [leaseId]);
+    assert.doesNotMatch(agent.log(), /INFO {2}bid order=/);
+
+    // 6. The state file lost (kill -9, then deleted): the lease is adopted back from the chain.
+    await agent.kill9();
+    rmSync(join(home, 'provider-state', 'state.json'));
+    agent = await startAgent(home);
+    await agent.waitFor(new RegExp(`lease-adopted lease=${leaseId} order=1 .*source=reconcile`));
+    await agent.waitFor(/reconciled why=start .*leases=1/);
+    assert.equal((await metrics(agent.metricsUrl)).get('groundwork_provider_leases_adopted_total'), 1n);
+
+    // 7. Closed while the agent is down: released on restart with the chain's reason.
+    await agent.kill9();
+    await signAndSend(client, { signer: cust, msgs: [{ type: 'market/close-lease', value: { lease: BigInt(leaseId), reason: 'customer' } }] });
+    agent = await startAgent(home);
+    await agent.waitFor(new RegExp(`lease-closed lease=${leaseId} order=1 reason=customer .*source=reconcile`));
+    m = await metrics(agent.metricsUrl);
+    assert.equal(m.get('groundwork_provider_leases_active'), 0n);
+    assert.equal(m.get('groundwork_provider_leases_closed_total{reason="customer"}'), 1n);
+
+    // 8. A clean stop on SIGTERM; the chain saw one bid and one lease for the order.
+    assert.equal(await agent.stop(), 0);
+    assert.match(agent.log(), /provider-agent-stopped/);
+    const o1 = await q<{ leases: unknown[]; bidCount: number }>('order', { id: '1' });
+    assert.equal(o1.leases.length, 1);
+  } finally {
+    await agent?.kill9();
+    await node?.kill9();
+    dir.cleanup();
+  }
+});
