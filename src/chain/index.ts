@@ -16,7 +16,7 @@ import { epochsModule } from './modules/epochs/index.js';
 import { oracleModule } from './modules/oracle/index.js';
 import { rewardsModule } from './modules/rewards/index.js';
 import { stakingModule } from './modules/staking/index.js';
-import { isJailed, iterateDelegations, totalBonded, votingPowerOf } from './modules/staking/keeper.js';
+import { getOperator, isJailed, iterateDelegations, totalBonded, votingPowerOf } from './modules/staking/keeper.js';
 import { approveMaker, devicesOf, getDevice, revokeMaker } from './modules/devices/keeper.js';
 import { marketModule } from './modules/market/index.js';
 import type { MarketDeps } from './modules/market/expected.js';
@@ -34,7 +34,12 @@ import { validatorLookup } from './validators.js';
 /** What the market module gets from the others (also used by the market benchmark). */
 export const marketDeps: MarketDeps = {
   devices: { get: getDevice, of: (s, owner, limit) => devicesOf(s, owner, { limit }) },
-  stake: { stakeOf: votingPowerOf, isJailed },
+  stake: {
+    operator: (s, who) => {
+      const o = getOperator(s, who);
+      return o && { tokens: o.tokens, jailed: o.jailed };
+    },
+  },
   bank: { transfer },
   credits: { escrowCredits, releaseCredits, burnEscrowedCredits },
   rewards: {

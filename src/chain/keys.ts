@@ -44,6 +44,17 @@
  * | penalties/q/<release height 8B><id 8B>             | penalties  | 0x01 (burn queue, read in endBlock)                |
  * | penalties/e/<sha256(evidence)>, penalties/x/<offence hash> | penalties | slash id: evidence / offence already used  |
  * | penalties/next                                     | penalties  | next slash id (u64)                                |
+ * | market/next/order, market/next/lease               | market     | next order id, next lease id (u64)                 |
+ * | market/o/<order 8B>                                | market     | OrderRecord {customer, spec, escrow, status, ...}  |
+ * | market/b/<order 8B><provider 20B>                  | market     | BidRecord {device, price, deposit, height}         |
+ * | market/l/<lease 8B>                                | market     | LeaseRecord {order, provider, price, paid, ...}    |
+ * | market/ol/<order 8B><lease 8B>                     | market     | 0x01: an order's leases                            |
+ * | market/p/<provider 20B>                            | market     | ProviderRecord {hostUri, attributes, α, β, ...}    |
+ * | market/pl/<provider 20B><lease 8B>, market/pa/...  | market     | 0x01: a provider's leases; its active leases       |
+ * | market/co/<customer 20B><order 8B>                 | market     | 0x01: a customer's orders                          |
+ * | market/open/<order 8B>                             | market     | 0x01: orders taking bids                           |
+ * | market/w/<height 8B><order 8B>                     | market     | 0x01: orders to look at in that block's end        |
+ * | market/u/<device 32B>                              | market     | DeviceUsage: resources its active leases hold      |
  * | testvertical/seq/<device 32B>                      | testvertical | last accepted report seq (u64)                   |
  * | testvertical/r/<device 32B><seq 8B>                | testvertical | SHA-256 of the accepted report's sign bytes      |
  *

@@ -13,7 +13,7 @@ test('OrderedWrites: ranges agree with sorting the map, through any mix of sets,
   );
   fc.assert(
     fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
-      const w = new OrderedWrites();
+      const w = new OrderedWrites(3);
       const model = new Map<string, Uint8Array | null>();
       for (const o of ops) {
         if (o.t === 'set') {

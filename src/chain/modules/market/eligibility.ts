@@ -46,7 +46,7 @@ type OrderTerms = Pick<OrderRecord, 'spec' | 'region' | 'attributes' | 'minReput
 export function providerReasons(o: OrderTerms, p: ProviderFacts): Reason[] {
   const out: Reason[] = [];
   if (p.jailed) out.push({ code: 'PROVIDER_JAILED', message: 'the provider (as a staking operator) is jailed' });
-  if (p.stake < p.minStake) out.push({ code: 'INSUFFICIENT_STAKE', message: `bonded stake ${p.stake} ugw is below market.minProviderStake ${p.minStake} ugw` });
+  if (p.stake < p.minStake) out.push({ code: 'INSUFFICIENT_STAKE', message: `stake bonded to the provider as an operator, ${p.stake} ugw, is below market.minProviderStake ${p.minStake} ugw` });
   if (p.reputationBps < BigInt(o.minReputationBps)) {
     out.push({ code: 'LOW_REPUTATION', message: `reputation ${fmtBps(p.reputationBps)} is below the order's minimum ${fmtBps(BigInt(o.minReputationBps))}` });
   }

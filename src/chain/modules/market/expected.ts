@@ -11,9 +11,8 @@ export interface MarketDeps {
     of(store: KVReader, owner: Bytes, limit: number): Device[];
   };
   stake: {
-    /** ugw `who` has bonded. */
-    stakeOf(store: KVReader, who: Bytes): bigint;
-    isJailed(store: KVReader, operator: Bytes): boolean;
+    /** `who` as a staking operator: the ugw bonded to it (its self-bond and delegations) and whether it is jailed; undefined if it is none. */
+    operator(store: KVReader, who: Bytes): { tokens: bigint; jailed: boolean } | undefined;
   };
   bank: {
     transfer(ctx: Context, from: Bytes, to: Bytes, amount: bigint): void;

@@ -213,18 +213,21 @@ const OUTCOME: Readonly<Record<CloseReason, boolean | undefined>> = {
 export interface Eligibility {
   readonly providerReasons: Reason[];
   readonly deviceReasons: Reason[];
+  /** The provider's record (undefined: not registered). */
+  readonly provider: ProviderRecord | undefined;
 }
 
 /** Why `provider` with `device` cannot serve order `o` (both lists empty: it can). */
-export function eligibility(store: KVReader, deps: MarketDeps, o: OrderRecord, provider: Bytes, device: Bytes): Eligibility {
-  const p = getProvider(store, provider);
+export function eligibility(store: KVReader, deps: MarketDeps, o: OrderRecord, provider: Bytes, device: Bytes, record?: ProviderRecord): Eligibility {
+  const p = record ?? getProvider(store, provider);
+  const op = p ? deps.stake.operator(store, provider) : undefined;
   const pr = p
     ? providerReasons(o, {
         attributes: p.attributes,
         reputationBps: reputationOf(p),
-        stake: deps.stake.stakeOf(store, provider),
+        stake: op?.tokens ?? 0n,
         minStake: params(store).minProviderStake,
-        jailed: deps.stake.isJailed(store, provider),
+        jailed: op?.jailed ?? false,
       })
     : [];
   const d = deps.devices.get(store, device);
@@ -232,7 +235,7 @@ export function eligibility(store: KVReader, deps: MarketDeps, o: OrderRecord, p
   if (!d) dr = [{ code: 'NO_DEVICE', message: `no device ${Buffer.from(device).toString('hex')}` }];
   else if (!equals(d.owner, provider)) dr = [{ code: 'NO_DEVICE', message: `device ${Buffer.from(device).toString('hex')} belongs to ${encodeAddress(d.owner)}` }];
   else dr = deviceReasons(o, d, getUsage(store, device));
-  return { providerReasons: pr, deviceReasons: dr };
+  return { providerReasons: pr, deviceReasons: dr, provider: p };
 }
 
 function reasonsText(e: Eligibility): string {
@@ -406,7 +409,9 @@ export function placeBid(ctx: Context, deps: MarketDeps, provider: Bytes, m: Msg
   const d = deps.devices.get(ctx.store, m.device);
   if (!d || !equals(d.owner, provider)) throw MarketErrors.NOT_PROVIDER(`device ${Buffer.from(m.device).toString('hex')} is not ${d ? `owned by ${encodeAddress(provider)}` : 'registered'}`);
   const e = eligibility(ctx.store, deps, o, provider, m.device);
-  if (e.providerReasons.some((r) => r.code === 'INSUFFICIENT_STAKE')) throw MarketErrors.INSUFFICIENT_STAKE(reasonsText(e));
+  if (e.providerReasons.some((r) => r.code === 'INSUFFICIENT_STAKE')) {
+    throw MarketErrors.INSUFFICIENT_STAKE(`${reasonsText(e)}; bond stake to yourself as an operator (groundwork staking delegate <key> self <amount>)`);
+  }
   if (e.providerReasons.length > 0 || e.deviceReasons.length > 0) throw MarketErrors.INELIGIBLE(reasonsText(e));
   const prm = params(ctx.store);
   if (BigInt(o.bids) >= prm.maxBidsPerOrder) {
@@ -473,20 +478,20 @@ export function vettingDraw(order: bigint): bigint {
  * first), then bid height (earlier first), then provider address (bytes, lower first). An
  * unvetted provider's bid ranks after every vetted one unless the order's vetting draw is below
  * market.vettingShareBps (then price decides alone); with no vetted bid, unvetted bids win anyway.
- * Bids that cannot win any more (ineligible now) are removed with their reasons in the event.
+ * A bid that would win but cannot any more (its device went, its stake fell...) is passed over
+ * (event reason `ineligible`) and the next one is considered.
  */
 export function matchOrder(ctx: Context, deps: MarketDeps, id: bigint, o: OrderRecord): void {
-  const open = vettingDraw(id) < params(ctx.store).vettingShareBps;
-  const ranked: Array<BidRecord & { provider: Bytes; rep: bigint; vetted: boolean }> = [];
-  for (const b of bidsOf(ctx.store, id)) {
-    const e = eligibility(ctx.store, deps, o, b.provider, b.device);
-    if (e.providerReasons.length > 0 || e.deviceReasons.length > 0) {
-      removeBid(ctx, deps, id, o, b.provider, b, 'ineligible');
-      continue;
-    }
+  const prm = params(ctx.store);
+  const open = vettingDraw(id) < prm.vettingShareBps;
+  const vetting = prm.vettingSuccesses;
+  // Rank on the bids and the providers' records; eligibility (stake, jail, device, capacity,
+  // region) is re-checked only for the bids that would win, in rank order, until the order has
+  // its leases: a bid that ranks below them loses whether or not it is still eligible.
+  const ranked = bidsOf(ctx.store, id).map((b) => {
     const p = getProvider(ctx.store, b.provider) as ProviderRecord;
-    ranked.push({ ...b, rep: reputationOf(p), vetted: isVetted(ctx.store, p) });
-  }
+    return { ...b, p, rep: reputationOf(p), vetted: p.successes >= vetting };
+  });
   ranked.sort((a, b) => {
     if (!open && a.vetted !== b.vetted) return a.vetted ? -1 : 1;
     if (a.price !== b.price) return a.price < b.price ? -1 : 1;
@@ -495,15 +500,25 @@ export function matchOrder(ctx: Context, deps: MarketDeps, id: bigint, o: OrderR
     return Buffer.compare(Buffer.from(a.provider), Buffer.from(b.provider));
   });
   settleOrder(ctx, deps, id, o);
+  const before = o.activeLeases;
+  const started: SettleLease[] = [];
+  const now = ctx.block.height;
   for (const b of ranked) {
-    if (o.activeLeases >= o.replicas) removeBid(ctx, deps, id, o, b.provider, b, 'lost');
-    else startLease(ctx, id, o, b.provider, b);
+    if (o.activeLeases >= o.replicas) {
+      removeBid(ctx, deps, id, o, b.provider, b, 'lost');
+      continue;
+    }
+    const e = eligibility(ctx.store, deps, o, b.provider, b.device, b.p);
+    if (e.providerReasons.length > 0 || e.deviceReasons.length > 0) removeBid(ctx, deps, id, o, b.provider, b, 'ineligible');
+    else started.push({ id: startLease(ctx, id, o, b.provider, b), price: b.price, end: now + o.spec.value.durationBlocks, endReason: 'expired' });
   }
   ctx.store.delete(openKey(id));
   if (o.activeLeases === 0) finishOrder(ctx, deps, id, o, o.leases === 0 ? 'no-eligible-bids' : 'expired');
   else {
     o.status = 'active';
-    rewake(ctx, deps, id, o);
+    // Only new leases (the usual case): their wake is known without reading them back.
+    if (before === 0) setWake(ctx, id, o, nextWake(started, o.escrow, o.settledHeight) ?? 0n);
+    else rewake(ctx, deps, id, o);
   }
 }
 

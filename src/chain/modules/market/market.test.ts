@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { latLngToCell, cellToParent } from 'h3-js';
 import { toHex } from '../../../core/bytes.js';
 import type { Ed25519Key } from '../../../core/keys.js';
@@ -320,3 +321,76 @@ test('market: bad input is refused with a clear error and changes nothing', asyn
   }
 });
 
+
+test('market property: any sequence of orders, bids, accepts, top-ups, closes, withdraws and blocks keeps the books balanced, escrows non-negative, and never pays a lease beyond its time', async () => {
+  const action = fc.oneof(
+    fc.record({ t: fc.constant('order' as const), replicas: fc.integer({ min: 1, max: 2 }), maxPrice: fc.bigInt(1n, 500n), blocks: fc.bigInt(1n, 12n), duration: fc.bigInt(1n, 15n), window: fc.bigInt(3n, 8n), dc: fc.boolean() }),
+    { weight: 4, arbitrary: fc.record({ t: fc.constant('bid' as const), who: fc.integer({ min: 0, max: 1 }), pct: fc.bigInt(1n, 120n) }) },
+    fc.record({ t: fc.constant('accept' as const), who: fc.integer({ min: 0, max: 1 }) }),
+    fc.record({ t: fc.constant('topup' as const), amount: fc.bigInt(1n, 3000n) }),
+    fc.record({ t: fc.constant('closeOrder' as const) }),
+    fc.record({ t: fc.constant('closeLease' as const), byProvider: fc.boolean() }),
+    fc.record({ t: fc.constant('withdraw' as const), who: fc.integer({ min: 0, max: 1 }) }),
+    { weight: 3, arbitrary: fc.record({ t: fc.constant('blocks' as const), n: fc.integer({ min: 1, max: 6 }) }) },
+  );
+  const c = await setup();
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 30 }), async (actions) => {
+        const provs = [p1, p2];
+        const devs = [d1, d2];
+        for (const a of actions) {
+          const last = lastOrderId(c.app.state);
+          const lastLease = last > 0n ? leaseIdsOf(c.app.state, last).at(-1) : undefined;
+          // Any outcome is fine (refusals included); the books must balance after each block.
+          if (a.t === 'order') {
+            await c.run(customer, 'market/create-order', {
+              ...orderMsg({ replicas: a.replicas, maxPrice: a.maxPrice, duration: a.duration, window: a.window, denom: a.dc ? 'dc' : 'ugw' }),
+              deposit: a.maxPrice * BigInt(a.replicas) * a.blocks,
+            });
+          } else if (a.t === 'bid') {
+            const max = getOrder(c.app.state, last)?.maxPrice ?? 100n;
+            const price = (max * a.pct) / 100n;
+            await c.run(provs[a.who] as Ed25519Key, 'market/bid', { order: last, device: (devs[a.who] as Ed25519Key).publicKey, price: price > 0n ? price : 1n });
+          }
+          else if (a.t === 'accept') await c.run(customer, 'market/accept-bid', { order: last, provider: (provs[a.who] as Ed25519Key).address });
+          else if (a.t === 'topup') await c.run(customer, 'market/topup', { order: last, amount: a.amount });
+          else if (a.t === 'closeOrder') await c.run(customer, 'market/close-order', { order: last });
+          else if (a.t === 'closeLease' && lastLease !== undefined) {
+            const l = getLease(c.app.state, lastLease) as LeaseRecord;
+            const who = a.byProvider ? [p1, p2].find((k) => toHex(k.address) === toHex(l.provider)) : customer;
+            await c.run(who as Ed25519Key, 'market/close-lease', { lease: lastLease, reason: a.byProvider ? 'provider-unstable' : null });
+          } else if (a.t === 'withdraw') await c.run(provs[a.who] as Ed25519Key, 'market/withdraw', {});
+          else if (a.t === 'blocks') for (let i = 0; i < a.n; i++) await c.block();
+          checkBooks(c.app.state);
+          // No lease is paid for more blocks than it ran.
+          const [s, e] = range(ORDER_PREFIX);
+          for (const [k] of c.app.state.iterate(s, e)) {
+            const id = readU64b(k, s.length);
+            for (const lid of leaseIdsOf(c.app.state, id)) {
+              const l = getLease(c.app.state, lid) as LeaseRecord;
+              const until = l.status === 'closed' ? l.closedHeight : c.height;
+              const ran = (until < l.endHeight ? until : l.endHeight) - l.startHeight;
+              assert.ok(l.paid <= l.price * (ran > 0n ? ran : 0n), `lease ${lid} paid ${l.paid} for ${ran} blocks at ${l.price}`);
+              assert.ok(l.earned <= l.paid);
+            }
+          }
+        }
+      }),
+      { numRuns: 40 },
+    );
+    // The runs really made and ended leases (not only refusals).
+    let leases = 0;
+    let closed = 0;
+    const [s, e] = range(ORDER_PREFIX);
+    for (const [k] of c.app.state.iterate(s, e)) {
+      for (const lid of leaseIdsOf(c.app.state, readU64b(k, s.length))) {
+        leases++;
+        if ((getLease(c.app.state, lid) as LeaseRecord).status === 'closed') closed++;
+      }
+    }
+    assert.ok(leases >= 5 && closed >= 3, `${leases} leases, ${closed} closed`);
+  } finally {
+    await c.close();
+  }
+});
