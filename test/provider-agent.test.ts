@@ -118,14 +118,13 @@ test('provider agent: bids, wins a lease, withdraws, survives kill -9 without du
     const g = JSON.parse(readFileSync(gPath, 'utf8')) as { app: Record<string, unknown> & { staking: { operators: Array<{ address: string }> } } };
     g.app.devices = { makers: [{ name: 'acme', pubKey: acme }] };
     g.app.credits = { balances: [{ address: prov, amount: '10000000' }] };
-    const operator = (g.app.staking.operators[0] as { address: string }).address;
     writeFileSync(gPath, JSON.stringify(g, null, 2));
     node = await startNode(home);
     const n = ['--node', node.url];
     await run([...n, 'bank', 'send', 'faucet', 'prov', '1000gw']);
     await run([...n, 'bank', 'send', 'faucet', 'cust', '1000gw']);
     // market.minProviderStake: 100 GW bonded by the operator.
-    await run([...n, 'staking', 'delegate', 'prov', operator, '150gw']);
+    await run([...n, 'staking', 'delegate', 'prov', 'self', '150gw']);
 
     const keyFile = join(home, 'device.json');
     const device = (await json(['device', 'keygen', 'd1', '--out', keyFile])).publicKey as string;

@@ -27,6 +27,12 @@ export interface InitOptions {
   extraBalances?: ReadonlyArray<readonly [string, bigint]>;
   /** Genesis params per module (merged over defaults). */
   params?: Record<string, Record<string, unknown>>;
+  /**
+   * The devnet's market cast (`devnet start`): a maker approved in genesis and this many
+   * provider keys holding Data Credits for their onboarding fee, all in the test keyring.
+   * See DEVNET_MAKER and devnetProviderKey. 0 (the default, `groundwork init`): none.
+   */
+  devnetProviders?: number;
 }
 
 export interface InitResult {
@@ -51,6 +57,18 @@ export function devnetSelfBond(otherBalances: bigint): bigint {
   const twice = 2n * otherBalances;
   const floor = 1_000n * 1_000_000n;
   return twice > floor ? twice : floor;
+}
+
+/** The devnet's device maker: a key in the test keyring, approved in the devnet genesis. */
+export const DEVNET_MAKER = 'devnet-maker';
+/** Data Credits each devnet provider key holds at genesis: its onboarding fee and some spare. */
+export const DEVNET_PROVIDER_DC = 10_000_000n;
+/** How many provider keys a devnet home gets at most. */
+export const MAX_DEVNET_PROVIDERS = 9;
+
+/** The test-keyring name of devnet provider `i` (1-based). */
+export function devnetProviderKey(i: number): string {
+  return `provider-${i}`;
 }
 
 export function initHome(o: InitOptions): InitResult {
@@ -87,6 +105,20 @@ export function initHome(o: InitOptions): InitResult {
     oracle: { params: { reporters: [faucet.info.address], minReports: 1 } },
     gov: { params: { quorumBps: '1000', votingPeriod: '20' } },
   };
+  const providers = o.devnetProviders ?? 0;
+  if (!Number.isInteger(providers) || providers < 0 || providers > MAX_DEVNET_PROVIDERS) {
+    throw new GroundworkError('INVALID_ARGUMENT', `the devnet runs 0 to ${MAX_DEVNET_PROVIDERS} providers, got ${providers}`);
+  }
+  if (providers > 0) {
+    // The devnet's market cast (src/devnet/providers.ts sets them up once the node runs): the
+    // maker approves their devices; their Data Credits pay the onboarding fee, since minting
+    // DC needs an oracle price the devnet does not report by itself.
+    const maker = keyring.add(DEVNET_MAKER, { backend: 'test' });
+    app.devices = { makers: [{ name: DEVNET_MAKER, pubKey: maker.info.publicKey }] };
+    const credits: Array<{ address: string; amount: string }> = [];
+    for (let i = 1; i <= providers; i++) credits.push({ address: keyring.add(devnetProviderKey(i), { backend: 'test' }).info.address, amount: String(DEVNET_PROVIDER_DC) });
+    app.credits = { balances: credits };
+  }
   for (const [m, p] of Object.entries(o.params ?? {})) app[m] = { ...(app[m] ?? {}), params: p };
   const stakingParamsGiven = stakingParams.codec.fromJSON({ ...(stakingParams.codec.toJSON(stakingParams.defaults) as object), ...(o.params?.staking ?? {}) }, 'params.staking');
   const genesis = {

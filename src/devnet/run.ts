@@ -72,14 +72,18 @@ export async function runNode(o: RunOptions): Promise<RunningNode> {
   return { node, api, url, config, logger, stop };
 }
 
-/** Stops the node on SIGINT/SIGTERM; a second signal exits at once. */
-export function stopOnSignals(r: RunningNode): Promise<void> {
+/**
+ * Stops the node on SIGINT/SIGTERM, after `before` (e.g. the devnet's provider agents); a second
+ * signal exits at once.
+ */
+export function stopOnSignals(r: RunningNode, before?: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
     let count = 0;
     const handler = (sig: NodeJS.Signals) => {
       if (++count > 1) process.exit(130);
       r.logger.info('shutting down', { signal: sig });
-      void r.stop().then(resolve, (e: unknown) => {
+      const first = before ? before().catch((e: unknown) => r.logger.error('shutdown step failed', { error: e instanceof Error ? e.message : String(e) })) : Promise.resolve();
+      void first.then(() => r.stop()).then(resolve, (e: unknown) => {
         r.logger.error('shutdown failed', { error: e instanceof Error ? e.message : String(e) });
         process.exit(1);
       });
