@@ -700,10 +700,20 @@ export function processWakes(ctx: Context, deps: MarketDeps): void {
   const [s, e] = range(wakeHeightPrefix(h));
   const due: bigint[] = [];
   for (const [k] of ctx.store.iterate(s, e)) due.push(readU64b(k, s.length));
+  const budget = params(ctx.store).maxLeasesPerBlock;
+  let spent = 0n;
   for (const id of due) {
     const o = getOrder(ctx.store, id) as OrderRecord;
     ctx.store.delete(wakeKey(h, id));
     o.wakeHeight = 0n;
+    if (spent >= budget) {
+      // Over this block's budget: the next block's end takes it (setWake moves it to h + 1).
+      setWake(ctx, id, o, h);
+      putOrder(ctx, id, o);
+      continue;
+    }
+    const bids = BigInt(o.bids);
+    spent += o.status === 'open' ? (bids > 0n ? bids : 1n) : BigInt(o.activeLeases > 0 ? o.activeLeases : 1);
     if (o.status === 'open' && h >= o.bidWindowEnd) matchOrder(ctx, deps, id, o);
     else settleOrder(ctx, deps, id, o);
     if (o.status !== 'closed' && o.wakeHeight === 0n) rewake(ctx, deps, id, o);

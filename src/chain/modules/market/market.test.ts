@@ -33,13 +33,14 @@ const tokyo = latLngToCell(35.68, 139.69, 10);
 
 const storageCaps: Capabilities = { ...NO_CAPABILITIES, capacityBytes: 4n * TiB, bandwidthMbps: 1000 };
 
-async function setup(): Promise<TestChain> {
+async function setup(marketParams: Record<string, string> = {}): Promise<TestChain> {
   const c = await testChain({
     chainId: 'test-chain',
     balances: [customer, p1, p2, p3].map((k) => [k, 10_000n * GW] as [Ed25519Key, bigint]),
     app: {
       devices: { makers: [{ name: 'acme', pubKey: toHex(acme.publicKey) }] },
       credits: { balances: [customer, p1, p2, p3].map((k) => ({ address: encodeAddress(k.address), amount: '100000000' })) },
+      market: { params: marketParams },
     },
   });
   // Two providers with a storage device each (p1 in Paris, p2 in Tokyo), stake, registration.
@@ -390,6 +391,44 @@ test('market property: any sequence of orders, bids, accepts, top-ups, closes, w
       }
     }
     assert.ok(leases >= 5 && closed >= 3, `${leases} leases, ${closed} closed`);
+  } finally {
+    await c.close();
+  }
+});
+
+test('market: the end of a block does at most market.maxLeasesPerBlock of due work; the rest waits a block and is paid and closed exactly as if on time', async () => {
+  const c = await setup({ maxLeasesPerBlock: '1' });
+  try {
+    // Two orders whose windows close in the same block, one bid each: one matches at the
+    // window's end, the other one block later.
+    const txs = [c.tx(customer, [{ type: 'market/create-order', value: orderMsg({ window: 4n, duration: 5n, deposit: 100_000n }) }, { type: 'market/create-order', value: orderMsg({ window: 4n, duration: 5n, deposit: 100_000n }) }])];
+    await c.block(txs);
+    const a = lastOrderId(c.app.state) - 1n;
+    const b = a + 1n;
+    await c.ok(p1, 'market/bid', { order: a, device: d1.publicKey, price: 100n });
+    await c.ok(p2, 'market/bid', { order: b, device: d2.publicKey, price: 100n });
+    const end = (getOrder(c.app.state, a) as OrderRecord).bidWindowEnd;
+    await c.until(end);
+    assert.equal((getOrder(c.app.state, a) as OrderRecord).status, 'active');
+    assert.equal((getOrder(c.app.state, b) as OrderRecord).status, 'open', 'over budget: waits a block');
+    await c.block();
+    assert.equal((getOrder(c.app.state, b) as OrderRecord).status, 'active');
+    const la = getLease(c.app.state, leaseIdsOf(c.app.state, a)[0] as bigint) as LeaseRecord;
+    const lb = getLease(c.app.state, leaseIdsOf(c.app.state, b)[0] as bigint) as LeaseRecord;
+    assert.equal(lb.startHeight, la.startHeight + 1n);
+    // Both expire at their own end heights with exactly duration × price paid, even though one of
+    // the two settlements runs a block late.
+    await c.until(lb.endHeight + 2n);
+    for (const [id, l] of [
+      [a, la],
+      [b, lb],
+    ] as const) {
+      const done = getLease(c.app.state, leaseIdsOf(c.app.state, id)[0] as bigint) as LeaseRecord;
+      assert.equal(done.closeReason, 'expired');
+      assert.equal(done.closedHeight, l.endHeight);
+      assert.equal(done.paid, 500n);
+    }
+    checkBooks(c.app.state);
   } finally {
     await c.close();
   }

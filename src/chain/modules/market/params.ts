@@ -27,6 +27,13 @@ export const marketParamsCodec = struct('MarketParams', {
   vettingShareBps: u64,
   /** Longest lease duration, blocks. */
   maxLeaseBlocks: u64,
+  /**
+   * Work one block's end does on due orders, in leases (an order counts its active leases, or
+   * its bids while matching, at least 1); orders beyond it wait for the next block. Settlement
+   * does not depend on when it runs, so deferring changes no amount or close height, and no
+   * block stalls the chain however many leases fall due at once.
+   */
+  maxLeasesPerBlock: u64,
 });
 export type MarketParams = Infer<typeof marketParamsCodec>;
 
@@ -43,6 +50,7 @@ export const marketParams: ParamsDef<MarketParams> = {
     vettingSuccesses: 10n,
     vettingShareBps: 1_000n,
     maxLeaseBlocks: 10_000_000n,
+    maxLeasesPerBlock: 20_000n,
   },
   validate(p) {
     const bad = (m: string): never => {
@@ -55,5 +63,6 @@ export const marketParams: ParamsDef<MarketParams> = {
     if (p.repDecayBps < 1n || p.repDecayBps > BPS) bad('repDecayBps must be 1-10000');
     if (p.vettingShareBps > BPS) bad('vettingShareBps must be at most 10000');
     if (p.maxLeaseBlocks < 1n) bad('maxLeaseBlocks must be at least 1');
+    if (p.maxLeasesPerBlock < 1n) bad('maxLeasesPerBlock must be at least 1');
   },
 };
