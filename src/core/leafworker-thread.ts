@@ -1,16 +1,31 @@
 /** The hashing thread of core/leafworker (protocol: leafworker-protocol.ts). */
-import { hash } from 'node:crypto';
-import { workerData } from 'node:worker_threads';
-import { ERR, HEAD, HEAD_LEN, JOB, PREHASHED, SLEEPING, TAIL, WRAP } from './leafworker-protocol.js';
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { hashLineInto } from './leafline.js';
+import { BUFFER, END, ERR, HEAD, HASHED, JOB, SLEEPING, TAIL, type BufferMessage, type JobMessage } from './leafworker-protocol.js';
 
-const data = workerData as { ctrl: SharedArrayBuffer; ring: SharedArrayBuffer; leaves: SharedArrayBuffer };
+const data = workerData as { ctrl: SharedArrayBuffer; ring: SharedArrayBuffer; leaves: SharedArrayBuffer; port: MessagePort };
 const ctrl = new Int32Array(data.ctrl);
-const ring = Buffer.from(data.ring);
+const ring = new Int32Array(data.ring);
 const mask = ring.length - 1;
+const port = data.port;
 let leaves = Buffer.from(data.leaves);
-const pre = Buffer.alloc(HEAD_LEN + 32);
 let tail = 0;
+
+// The current job: its preimage buffer (prefix ‖ index ‖ head ‖ details hash), line counter,
+// the buffer lines come from and where the next line starts.
+let pre = Buffer.alloc(0);
+let at = 0;
+let headLen = 0;
 let lines = 0;
+let buf: Buffer = Buffer.alloc(0);
+let start = 0;
+
+/** The message the caller posted before publishing the entry that announces it. */
+function message<T>(): T {
+  const m = receiveMessageOnPort(port);
+  if (m === undefined) throw new RangeError('leaf worker: an announced message is missing');
+  return m.message as T;
+}
 
 try {
   for (;;) {
@@ -24,37 +39,36 @@ try {
     }
     let sincePublish = 0;
     while (tail !== head) {
-      const p = tail & mask;
-      const left = ring.length - p;
-      const word = left < 4 ? WRAP : ring.readUInt32LE(p);
-      if (word === WRAP) {
-        tail = (tail + left) | 0;
-        continue;
-      }
-      if (word === JOB) {
+      const entry = ring[tail & mask] as number;
+      tail = (tail + 1) | 0;
+      if (entry >= 0) {
+        if ((lines + 1) * 32 > leaves.length) leaves = Buffer.from(data.leaves); // the caller grew it
+        hashLineInto(buf, start, entry, headLen, lines, pre, at, leaves, lines * 32);
+        lines++;
+        start = entry;
+        if (++sincePublish === 1024) {
+          sincePublish = 0;
+          Atomics.store(ctrl, TAIL, tail);
+          Atomics.notify(ctrl, TAIL);
+        }
+      } else if (entry <= HASHED) {
+        // The caller hashed this line itself (it was ahead): only move past it.
+        lines++;
+        start = HASHED - entry;
+      } else if (entry === BUFFER) {
+        const m = message<BufferMessage>();
+        buf = Buffer.from(m.buffer);
+        start = m.from;
+      } else if (entry === JOB) {
+        const m = message<JobMessage>();
+        at = m.prefix.length;
+        headLen = m.headLen;
+        pre = Buffer.alloc(at + 4 + headLen + 32);
+        pre.set(m.prefix, 0);
         lines = 0;
-        tail = (tail + 4) | 0;
-        continue;
-      }
-      const body = p + 4 + HEAD_LEN;
-      ring.copy(pre, 0, p + 4, body);
-      let n: number;
-      if (word & PREHASHED) {
-        n = 32;
-        ring.copy(pre, HEAD_LEN, body, body + 32);
-      } else {
-        n = word;
-        pre.write(hash('sha256', ring.subarray(body, body + n), 'binary'), HEAD_LEN, 'latin1');
-      }
-      if ((lines + 1) * 32 > leaves.length) leaves = Buffer.from(data.leaves); // the caller grew it
-      leaves.write(hash('sha256', pre, 'binary'), lines * 32, 'latin1');
-      lines++;
-      tail = (tail + 4 + HEAD_LEN + n) | 0;
-      if (++sincePublish === 1024) {
-        sincePublish = 0;
-        Atomics.store(ctrl, TAIL, tail);
-        Atomics.notify(ctrl, TAIL);
-      }
+      } else if (entry === END) {
+        buf = Buffer.alloc(0);
+      } else throw new RangeError(`leaf worker: bad ring entry ${entry}`);
     }
     Atomics.store(ctrl, TAIL, tail);
     Atomics.notify(ctrl, TAIL);

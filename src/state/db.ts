@@ -102,7 +102,7 @@ export class Database {
       for (const op of ops) {
         const key = toBuffer(op.key);
         if (op.value === undefined) op.table.removeSync(key);
-        else op.table.putSync(key, toBuffer(op.value));
+        else op.table.putSync(key, toValue(op.value));
       }
     });
     await this.env.flushed;
@@ -114,7 +114,7 @@ export class Database {
       for (const op of ops) {
         const key = toBuffer(op.key);
         if (op.value === undefined) op.table.removeSync(key);
-        else op.table.putSync(key, toBuffer(op.value));
+        else op.table.putSync(key, toValue(op.value));
       }
     });
   }
@@ -122,6 +122,26 @@ export class Database {
   async close(): Promise<void> {
     await this.env.close();
   }
+}
+
+/** Reused memory for toValue's copies (up to SCRATCH_MAX bytes; larger values get their own). */
+let scratch = Buffer.alloc(0);
+const SCRATCH_MAX = 1 << 22;
+
+/**
+ * A value as lmdb-js can write it, inside a write transaction. lmdb-js finds a value's memory
+ * with napi_get_arraybuffer_info, which does not accept a SharedArrayBuffer (it then reads from
+ * a wrong address): a value in shared memory (a manifest chunk the leaf-hashing thread read) is
+ * copied first. Into reused memory: a putSync inside a transaction has copied the value into
+ * LMDB's pages when it returns, and fresh memory for ~120 MB of manifest chunks would cost a
+ * page fault per 4 KiB.
+ */
+function toValue(b: Bytes): Buffer {
+  if (!(b.buffer instanceof SharedArrayBuffer)) return toBuffer(b);
+  if (b.length > SCRATCH_MAX) return Buffer.from(b);
+  if (scratch.length < b.length) scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, Math.max(b.length, scratch.length * 2)));
+  scratch.set(b);
+  return scratch.subarray(0, b.length);
 }
 
 export function toBuffer(b: Bytes): Buffer {

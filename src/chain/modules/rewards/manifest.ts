@@ -150,95 +150,97 @@ export class Manifest {
   }
 }
 
-/** A growable byte buffer with the few canonical-encoding writes the builder needs. */
-class Sink {
-  buf: Buffer;
-  pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-  raw(b: Bytes, start = 0, end = b.length): void {
-    const n = end - start;
-    this.ensure(n);
-    const buf = this.buf;
-    let p = this.pos;
-    // Short copies (keys, hashes) byte by byte: cheaper than creating a subarray view.
-    if (n <= 64) for (let i = start; i < end; i++) buf[p++] = b[i] as number;
-    else {
-      buf.set(b.subarray(start, end), p);
-      p += n;
-    }
-    this.pos = p;
-  }
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = v;
-  }
-  u32(v: number): void {
-    this.ensure(4);
-    this.buf.writeUInt32BE(v, this.pos);
-    this.pos += 4;
-  }
-  u128(v: bigint): void {
-    this.ensure(16);
-    writeU128(this.buf, v, this.pos);
-    this.pos += 16;
-  }
+/** 2^53: below it, integer arithmetic on numbers is exact. */
+const SAFE = 9007199254740992;
+/** Bytes of a stored line before its items: recipient 20 ‖ amount u128 ‖ item count u32. */
+const LINE_HEAD = 40;
+/** What the leaf hash takes of a line as is (recipient ‖ amount); the items list is hashed. */
+const LEAF_LINE_HEAD = 36;
+/** Initial bytes of a chunk buffer (a bench line is ~120 bytes); a chunk with larger lines grows. */
+const CHUNK_BYTES_PER_LINE = 160;
+
+/** `v` (an integer below 2^53) as a big-endian u128 at `off`. */
+function writeU128Num(b: Buffer, v: number, off: number): void {
+  for (let i = off; i < off + 8; i++) b[i] = 0;
+  const hi = Math.floor(v / 4294967296);
+  const lo = v - hi * 4294967296;
+  b[off + 8] = hi >>> 24;
+  b[off + 9] = (hi >>> 16) & 0xff;
+  b[off + 10] = (hi >>> 8) & 0xff;
+  b[off + 11] = hi & 0xff;
+  b[off + 12] = lo >>> 24;
+  b[off + 13] = (lo >>> 16) & 0xff;
+  b[off + 14] = (lo >>> 8) & 0xff;
+  b[off + 15] = lo & 0xff;
 }
 
-/** `v` as a big-endian u128 at `off` (values below 2^48, nearly all amounts, without bigint shifts). */
+/** `v` as a big-endian u128 at `off`. */
 function writeU128(b: Buffer, v: bigint, off: number): void {
-  if (v <= 0xffff_ffff_ffffn) {
-    for (let i = off; i < off + 10; i++) b[i] = 0;
-    b.writeUIntBE(Number(v), off + 10, 6);
-  } else {
+  if (v < 0x20_0000_0000_0000n) writeU128Num(b, Number(v), off);
+  else {
     b.writeBigUInt64BE(v >> 64n, off);
     b.writeBigUInt64BE(v & 0xffff_ffff_ffff_ffffn, off + 8);
   }
 }
 
-/** A big-endian u128 at `off` (values below 2^48 take a fast path with no intermediate bigints). */
-function readU128(b: Bytes, off: number): bigint {
+/** A big-endian u128 at `off` as a number if it is below 2^48, else -1. */
+function smallU128(b: Bytes, off: number): number {
   let high = 0;
   for (let i = off; i < off + 10; i++) high |= b[i] as number;
-  if (high === 0) {
-    let v = 0;
-    for (let i = off + 10; i < off + 16; i++) v = v * 256 + (b[i] as number);
-    return BigInt(v);
-  }
+  if (high !== 0) return -1;
+  let v = 0;
+  for (let i = off + 10; i < off + 16; i++) v = v * 256 + (b[i] as number);
+  return v;
+}
+
+/** A big-endian u128 at `off`. */
+function readU128(b: Bytes, off: number): bigint {
+  const s = smallU128(b, off);
+  if (s >= 0) return BigInt(s);
   let v = 0n;
   for (let i = off; i < off + 16; i++) v = (v << 8n) | BigInt(b[i] as number);
   return v;
 }
 
+/** floor(a × u / w) for non-negative integers below 2^53, exactly, or -1 where a × u is not below 2^53. */
+function mulDivNum(a: number, u: number, w: number): number {
+  const x = a * u;
+  // A rounded product below 2^53 means the exact one is (2^53 is representable and rounding is
+  // monotonic); then x is exact, `%` on numbers is exact, and x - x % w divides exactly by w.
+  if (x >= SAFE) return -1;
+  return (x - (x % w)) / w;
+}
+
 /**
- * Builds a manifest in one pass without an object per line: items are encoded straight into
- * their canonical bytes (the same bytes detailsCodec gives, checked by tests and by the bench
- * against Manifest.fromArtifacts), hashed, and appended to the artifact chunk; leaves go into
- * one flat buffer. This is the hot loop of an epoch close.
+ * Builds a manifest in one pass without an object per line, writing each line once: straight
+ * into the artifact chunk, in its stored form (recipient ‖ amount ‖ items list, the bytes
+ * storedLineCodec gives — checked by tests and by the bench against Manifest.fromArtifacts),
+ * in memory the LeafHasher hands out, so the hasher reads the line where it lies (another
+ * thread, for the worker) and the chunk becomes the artifact as is. Amounts take number
+ * arithmetic where it is exact (below 2^53) and bigint otherwise. This is the hot loop of an
+ * epoch close.
  */
 export class ManifestBuilder {
   private readonly hashing: LeafJob;
   count = 0;
-  private readonly items = new Sink(4096);
+  /** The current chunk: its memory, the write position, where the open line starts (0: no chunk open). */
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  private lineStart = 0;
   private itemCount = 0;
-  private readonly units = [0n, 0n, 0n];
+  /** The open line's weighted units per work pool while exact as numbers; `unitsBig` once any is not. */
+  private readonly units = [0, 0, 0];
+  private unitsBig: bigint[] | undefined;
   private tokens = 0n;
-  private readonly chunk = new Sink(1 << 20);
   private chunkLines = 0;
   private chunkNo = 0;
-  /** The leaf preimage's head: 0x00 || epoch u64 || index u32 || recipient 20 || amount u128 (detailsHash follows). */
-  private readonly pre = Buffer.alloc(49);
+  /** Per pool: allocation and units as numbers where below 2^53, else -1 (then bigint math). */
+  private readonly allocNum: number[];
+  private readonly unitsNum: number[];
+  /** Paid per pool: the number part (sums of number amounts, each pool's below its allocation) and the bigint part. */
+  private readonly paidNum = [0, 0, 0, 0, 0];
+  private readonly paidBig = [0n, 0n, 0n, 0n, 0n];
   readonly firstRecipients: Bytes[] = [];
-  readonly paid = [0n, 0n, 0n, 0n, 0n];
 
   constructor(
     readonly epoch: bigint,
@@ -247,89 +249,158 @@ export class ManifestBuilder {
     private readonly onChunk: (no: number, bytes: Bytes) => void,
     hasher: LeafHasher = inlineLeafHasher,
   ) {
-    this.hashing = hasher.start();
-    this.pre[0] = 0x00;
-    this.pre.writeBigUInt64BE(epoch, 1);
-    this.chunk.u32(0);
+    // Leaf preimage: 0x00 ‖ epoch u64 (the prefix) ‖ index u32 ‖ recipient ‖ amount ‖ details hash.
+    const prefix = Buffer.alloc(9);
+    prefix[0] = 0x00;
+    prefix.writeBigUInt64BE(epoch, 1);
+    this.hashing = hasher.start(prefix, LEAF_LINE_HEAD);
+    const num = (v: bigint | undefined): number => (v !== undefined && v < BigInt(SAFE) ? Number(v) : -1);
+    this.allocNum = totals.alloc.map(num);
+    this.unitsNum = totals.workUnits.map(num);
     this.beginLine();
   }
 
+  /** Total paid per pool (the lines' amounts summed by pool). */
+  get paid(): bigint[] {
+    return this.paidBig.map((b, p) => b + BigInt(this.paidNum[p] as number));
+  }
+
   private beginLine(): void {
-    this.items.pos = 4;
+    if (this.lineStart === 0) {
+      this.buf = this.hashing.buffer(this.chunkLinesMax * CHUNK_BYTES_PER_LINE + 4, 4);
+      this.lineStart = 4;
+    }
+    this.pos = this.lineStart;
+    this.ensure(LINE_HEAD);
+    this.pos = this.lineStart + LINE_HEAD;
     this.itemCount = 0;
-    this.units[0] = this.units[1] = this.units[2] = 0n;
+    this.units[0] = this.units[1] = this.units[2] = 0;
+    this.unitsBig = undefined;
     this.tokens = 0n;
+  }
+
+  /** Room for `n` more bytes: a chunk that outgrows its buffer moves to one twice the size. */
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = this.hashing.buffer(size, this.lineStart);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
   }
 
   /** A work item from a contribution entry: pool, device and reason from the key, value = units u128 || weighted u128. */
   addWork(pool: number, key: Bytes, deviceAt: number, reasonAt: number, value: Bytes): void {
-    const s = this.items;
-    s.u8(0);
-    s.u8(pool);
-    s.raw(key, deviceAt, deviceAt + 32);
-    s.u32(key.length - reasonAt);
-    s.raw(key, reasonAt);
-    s.raw(value, 0, 32);
-    this.units[pool] = (this.units[pool] as bigint) + readU128(value, 16);
+    const reasonLen = key.length - reasonAt;
+    this.ensure(70 + reasonLen);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0;
+    b[p++] = pool;
+    for (let i = deviceAt; i < deviceAt + 32; i++) b[p++] = key[i] as number;
+    b[p++] = reasonLen >>> 24;
+    b[p++] = (reasonLen >>> 16) & 0xff;
+    b[p++] = (reasonLen >>> 8) & 0xff;
+    b[p++] = reasonLen & 0xff;
+    for (let i = reasonAt; i < key.length; i++) b[p++] = key[i] as number;
+    for (let i = 0; i < 32; i++) b[p++] = value[i] as number;
+    this.pos = p;
     this.itemCount++;
+    const w = smallU128(value, 16);
+    const units = this.units;
+    if (w >= 0 && this.unitsBig === undefined) {
+      const s = (units[pool] as number) + w;
+      if (s < SAFE) {
+        units[pool] = s;
+        return;
+      }
+    }
+    this.unitsBig ??= units.map((u) => BigInt(u));
+    this.unitsBig[pool] = (this.unitsBig[pool] as bigint) + readU128(value, 16);
   }
 
   addStake(operator: Bytes, tokens: bigint): void {
-    const s = this.items;
-    s.u8(1);
-    s.raw(operator);
-    s.u128(tokens);
+    this.ensure(37);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 1;
+    for (let i = 0; i < 20; i++) b[p++] = operator[i] as number;
+    writeU128(b, tokens, p);
+    this.pos = p + 16;
     this.tokens += tokens;
     this.itemCount++;
   }
 
-  /** Ends the current line (lineAmount over its items); a line worth 0 is dropped. */
   /** Whether `key` bytes [at, at+20) equal the current line's recipient (no subarray view). */
   static sameRecipient(key: Bytes, at: number, recipient: Bytes): boolean {
     for (let i = 0; i < 20; i++) if (key[at + i] !== recipient[i]) return false;
     return true;
   }
 
+  /** Ends the current line (lineAmount over its items); a line worth 0 is dropped. */
   endLine(recipient: Bytes): void {
     const t = this.totals;
-    let amount = 0n;
-    const add = (p: number, v: bigint): void => {
-      this.paid[p] = (this.paid[p] as bigint) + v;
-      amount += v;
-    };
+    // The amount as a number while every term is exact as one, else as a bigint.
+    let amount = 0;
+    let amountBig = 0n;
     for (let p = 0; p < WORK_POOLS; p++) {
-      const w = t.workUnits[p] as bigint;
-      const u = this.units[p] as bigint;
-      if (w > 0n && u > 0n) add(p, ((t.alloc[p] as bigint) * u) / w);
+      const ub = this.unitsBig;
+      const u = this.units[p] as number;
+      if (ub === undefined && u === 0) continue;
+      const w = this.unitsNum[p] as number;
+      const a = this.allocNum[p] as number;
+      if (ub === undefined && w > 0 && a >= 0) {
+        const v = mulDivNum(a, u, w);
+        if (v >= 0) {
+          // Sums stay numbers while below 2^53 (a rounded sum below it is the exact sum).
+          const paid = (this.paidNum[p] as number) + v;
+          if (paid < SAFE) this.paidNum[p] = paid;
+          else this.paidBig[p] = (this.paidBig[p] as bigint) + BigInt(v);
+          if (amount + v < SAFE) amount += v;
+          else amountBig += BigInt(v);
+          continue;
+        }
+      }
+      const wb = t.workUnits[p] as bigint;
+      const unb = ub === undefined ? BigInt(u) : (ub[p] as bigint);
+      if (wb > 0n && unb > 0n) {
+        const v = ((t.alloc[p] as bigint) * unb) / wb;
+        this.paidBig[p] = (this.paidBig[p] as bigint) + v;
+        amountBig += v;
+      }
     }
-    if (t.stake > 0n && this.tokens > 0n) add(POOL_STAKERS, ((t.alloc[POOL_STAKERS] as bigint) * this.tokens) / t.stake);
-    if (amount > 0n) this.emit(recipient, amount);
+    if (t.stake > 0n && this.tokens > 0n) {
+      const v = ((t.alloc[POOL_STAKERS] as bigint) * this.tokens) / t.stake;
+      this.paidBig[POOL_STAKERS] = (this.paidBig[POOL_STAKERS] as bigint) + v;
+      amountBig += v;
+    }
+    if (amountBig > 0n) this.emit(recipient, -1, amountBig + BigInt(amount));
+    else if (amount > 0) this.emit(recipient, amount, 0n);
     this.beginLine();
   }
 
-  private emit(recipient: Bytes, amount: bigint): void {
-    const items = this.items;
-    items.buf.writeUInt32BE(this.itemCount, 0);
-    const pre = this.pre;
-    pre.writeUInt32BE(this.count, 9);
-    pre.set(recipient, 13);
-    writeU128(pre, amount, 33);
-    this.hashing.add(pre, items.buf, items.pos);
-    this.count++;
-    const c = this.chunk;
+  /** Writes the open line's head (amount: the number, or -1 and the bigint) and hands the line to the hasher. */
+  private emit(recipient: Bytes, amount: number, amountBig: bigint): void {
+    const b = this.buf;
+    const s = this.lineStart;
+    for (let i = 0; i < 20; i++) b[s + i] = recipient[i] as number;
+    if (amount >= 0) writeU128Num(b, amount, s + 20);
+    else writeU128(b, amountBig, s + 20);
+    b.writeUInt32BE(this.itemCount, s + 36);
     if (this.chunkLines === 0) this.firstRecipients.push(Uint8Array.from(recipient));
-    c.raw(recipient);
-    c.u128(amount);
-    c.raw(items.buf, 0, items.pos);
+    this.hashing.add(this.pos);
+    this.count++;
+    this.lineStart = this.pos;
     if (++this.chunkLines === this.chunkLinesMax) this.flush();
   }
 
   private flush(): void {
     if (this.chunkLines === 0) return;
-    this.chunk.buf.writeUInt32BE(this.chunkLines, 0);
-    this.onChunk(this.chunkNo++, Buffer.from(this.chunk.buf.subarray(0, this.chunk.pos)));
-    this.chunk.pos = 0;
-    this.chunk.u32(0);
+    this.buf.writeUInt32BE(this.chunkLines, 0);
+    // The chunk's memory becomes the artifact as is: the builder never writes to it again.
+    this.onChunk(this.chunkNo++, this.buf.subarray(0, this.lineStart));
+    this.buf = Buffer.alloc(0);
+    this.pos = this.lineStart = 0;
     this.chunkLines = 0;
   }
 
