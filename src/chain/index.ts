@@ -20,7 +20,7 @@ import { getOperator, isJailed, iterateDelegations, totalBonded, votingPowerOf }
 import { approveMaker, devicesOf, getDevice, revokeMaker } from './modules/devices/keeper.js';
 import { marketModule } from './modules/market/index.js';
 import type { MarketDeps } from './modules/market/expected.js';
-import { transfer } from './modules/bank/keeper.js';
+import { transfer, transferMany } from './modules/bank/keeper.js';
 import { govModule } from './modules/gov/index.js';
 import { penaltiesModule, refreshDevice, reportFault, reverseSlash } from './modules/penalties/index.js';
 import { payWithTake, recordContribution } from './modules/rewards/keeper.js';
@@ -40,7 +40,7 @@ export const marketDeps: MarketDeps = {
       return o && { tokens: o.tokens, jailed: o.jailed };
     },
   },
-  bank: { transfer },
+  bank: { transfer, transferMany },
   credits: { escrowCredits, releaseCredits, burnEscrowedCredits },
   rewards: {
     payWithTake,

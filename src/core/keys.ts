@@ -8,7 +8,7 @@
 import { createPrivateKey, createPublicKey, randomBytes, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { bech32 } from '@scure/base';
 import { decode20, encode20 } from './bech32.js';
-import { concat, type Bytes } from './bytes.js';
+import { concat, toKeyString, type Bytes } from './bytes.js';
 import { fixedBytes, refine, type Codec } from './codec.js';
 import { InvalidInputError } from './errors.js';
 import { sha256 } from './hash.js';
@@ -91,9 +91,24 @@ export function addressFromPublicKey(publicKey: Bytes): Bytes {
   return sha256(publicKey).subarray(0, ADDRESS_LEN);
 }
 
+/**
+ * Recently encoded 20-byte addresses (a block's events name the same accounts many times; a
+ * bech32 encoding costs ~1.1 µs, a lookup ~0.2 µs). Bounded: cleared when full.
+ */
+const encoded = new Map<string, string>();
+const ENCODED_MAX = 16_384;
+
 export function encodeAddress(address: Bytes, prefix = ADDRESS_PREFIX): string {
-  if (address.length === ADDRESS_LEN) return encode20(prefix, address);
-  return bech32.encode(prefix, bech32.toWords(address));
+  if (address.length !== ADDRESS_LEN) return bech32.encode(prefix, bech32.toWords(address));
+  if (prefix !== ADDRESS_PREFIX) return encode20(prefix, address);
+  const k = toKeyString(address);
+  let s = encoded.get(k);
+  if (s === undefined) {
+    s = encode20(prefix, address);
+    if (encoded.size >= ENCODED_MAX) encoded.clear();
+    encoded.set(k, s);
+  }
+  return s;
 }
 
 /** Parses a bech32 address; the error says exactly what is wrong with it. */

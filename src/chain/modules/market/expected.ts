@@ -16,6 +16,8 @@ export interface MarketDeps {
   };
   bank: {
     transfer(ctx: Context, from: Bytes, to: Bytes, amount: bigint): void;
+    /** One debit of `from`, one credit per recipient. */
+    transferMany(ctx: Context, from: Bytes, outs: readonly { to: Bytes; amount: bigint }[]): void;
   };
   credits: {
     escrowCredits(ctx: Context, from: Bytes, amount: bigint, reason: string): void;

@@ -503,15 +503,19 @@ export function matchOrder(ctx: Context, deps: MarketDeps, id: bigint, o: OrderR
   const before = o.activeLeases;
   const started: SettleLease[] = [];
   const now = ctx.block.height;
+  const refunds: { to: Bytes; amount: bigint }[] = [];
   for (const b of ranked) {
     if (o.activeLeases >= o.replicas) {
-      removeBid(ctx, deps, id, o, b.provider, b, 'lost');
+      // Losing bids' deposits go back in one batch (one debit of the escrow account).
+      removeBid(ctx, deps, id, o, b.provider, b, 'lost', false);
+      if (b.deposit > 0n) refunds.push({ to: b.provider, amount: b.deposit });
       continue;
     }
     const e = eligibility(ctx.store, deps, o, b.provider, b.device, b.p);
     if (e.providerReasons.length > 0 || e.deviceReasons.length > 0) removeBid(ctx, deps, id, o, b.provider, b, 'ineligible');
     else started.push({ id: startLease(ctx, id, o, b.provider, b), price: b.price, end: now + o.spec.value.durationBlocks, endReason: 'expired' });
   }
+  if (refunds.length > 0) deps.bank.transferMany(ctx, MARKET_ESCROW, refunds);
   ctx.store.delete(openKey(id));
   if (o.activeLeases === 0) finishOrder(ctx, deps, id, o, o.leases === 0 ? 'no-eligible-bids' : 'expired');
   else {
