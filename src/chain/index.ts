@@ -23,7 +23,7 @@ import type { MarketDeps } from './modules/market/expected.js';
 import { transfer, transferMany } from './modules/bank/keeper.js';
 import { govModule } from './modules/gov/index.js';
 import { penaltiesModule, refreshDevice, reportFault, reverseSlash } from './modules/penalties/index.js';
-import { payWithTake, recordContribution } from './modules/rewards/keeper.js';
+import { payWithTake, payWithTakeMany, recordContribution } from './modules/rewards/keeper.js';
 import { testverticalModule, testverticalVerifiers } from './modules/testvertical/index.js';
 import { validatorLookup } from './validators.js';
 
@@ -44,6 +44,7 @@ export const marketDeps: MarketDeps = {
   credits: { escrowCredits, releaseCredits, burnEscrowedCredits },
   rewards: {
     payWithTake,
+    payWithTakeMany,
     recordWork: (ctx, c) => {
       recordContribution(ctx, { statusOf: (s, id) => getDevice(s, id)?.status }, c);
     },

@@ -27,6 +27,8 @@ export interface MarketDeps {
   rewards: {
     /** Pays `amount` from `payer`: the provider share to `to`, the take to treasury and burn. Returns the provider share. */
     payWithTake(ctx: Context, payer: Bytes, to: Bytes, amount: bigint): { provider: bigint };
+    /** payWithTake for several payments at once (same split per payment, bank moves batched); the provider shares. */
+    payWithTakeMany(ctx: Context, payer: Bytes, to: Bytes, amounts: readonly bigint[]): bigint[];
     /** Records delivered work (DC-paid leases) for the epoch's reward pool. */
     recordWork(ctx: Context, c: { recipient: Bytes; pool: number; units: bigint; reason: string; device?: Bytes }): void;
   };

@@ -16,7 +16,7 @@
  * epoch's reward pool of the resource (Helium's model: DC are burned, providers earn emission).
  * Invariant per order: deposited = paid + refunded + escrow.
  */
-import { equals, type Bytes } from '../../../core/bytes.js';
+import { equals, toHex, type Bytes } from '../../../core/bytes.js';
 import { decode, encode, u64 } from '../../../core/codec.js';
 import { sha256 } from '../../../core/hash.js';
 import { encodeAddress, moduleAddress } from '../../../core/keys.js';
@@ -588,10 +588,17 @@ function endLease(ctx: Context, deps: MarketDeps, id: bigint, l: LeaseRecord, o:
   if (l.deposit > 0n) deps.bank.transfer(ctx, MARKET_ESCROW, l.provider, l.deposit);
   putLease(ctx, id, l);
   ctx.store.delete(providerActiveKey(l.provider, id));
+  // One read and write of the provider: its active count and, if the close is evidence, its reputation.
   const p = getProvider(ctx.store, l.provider) as ProviderRecord;
-  putProvider(ctx, l.provider, { ...p, activeLeases: p.activeLeases - 1 });
   const outcome = OUTCOME[reason];
-  if (outcome !== undefined) recordProviderOutcome(ctx, l.provider, outcome);
+  const rep = outcome === undefined ? undefined : recordOutcome(p.alpha, p.beta, outcome, params(ctx.store).repDecayBps);
+  putProvider(
+    ctx,
+    l.provider,
+    rep === undefined
+      ? { ...p, activeLeases: p.activeLeases - 1 }
+      : { ...p, ...rep, activeLeases: p.activeLeases - 1, outcomes: p.outcomes + 1n, successes: p.successes + (outcome ? 1n : 0n) },
+  );
   o.activeLeases--;
   o.rate -= l.price;
   ctx.emit('market.lease.closed', () => ({ lease: id, order: l.order, provider: encodeAddress(l.provider), customer: encodeAddress(l.customer), reason, paid: l.paid }));
@@ -654,26 +661,54 @@ export function settleOrder(ctx: Context, deps: MarketDeps, id: bigint, o: Order
     o.settledHeight,
     now,
   );
+  // Payments: the leases that close now are stored once, by endLease.
+  const closing = new Set(r.closes.map((c) => c.id));
   let total = 0n;
+  const paidIdx: number[] = [];
   r.paid.forEach((amount, i) => {
     if (amount === 0n) return;
-    const { id: lid, lease } = inputs[i] as { id: bigint; lease: LeaseRecord };
+    const lease = (inputs[i] as { lease: LeaseRecord }).lease;
     total += amount;
     lease.paid += amount;
-    if (o.denom === 'ugw') {
-      const share = deps.rewards.payWithTake(ctx, MARKET_ESCROW, MARKET_EARNINGS, amount).provider;
+    paidIdx.push(i);
+  });
+  if (o.denom === 'ugw') {
+    // One batch of bank moves for the order; each payment split as on its own.
+    const shares = deps.rewards.payWithTakeMany(
+      ctx,
+      MARKET_ESCROW,
+      MARKET_EARNINGS,
+      paidIdx.map((i) => r.paid[i] as bigint),
+    );
+    const earned = new Map<string, { who: Bytes; amount: bigint }>();
+    paidIdx.forEach((i, k) => {
+      const lease = (inputs[i] as { lease: LeaseRecord }).lease;
+      const share = shares[k] as bigint;
       lease.earned += share;
-      const p = getProvider(ctx.store, lease.provider) as ProviderRecord;
-      putProvider(ctx, lease.provider, { ...p, earnings: p.earnings + share });
-    } else {
+      const key = toHex(lease.provider);
+      const e = earned.get(key);
+      if (e) e.amount += share;
+      else earned.set(key, { who: lease.provider, amount: share });
+    });
+    for (const { who, amount } of earned.values()) {
+      const p = getProvider(ctx.store, who) as ProviderRecord;
+      putProvider(ctx, who, { ...p, earnings: p.earnings + amount });
+    }
+  } else {
+    for (const i of paidIdx) {
+      const lease = (inputs[i] as { lease: LeaseRecord }).lease;
+      const amount = r.paid[i] as bigint;
       deps.credits.burnEscrowedCredits(ctx, amount, 'market/lease');
       lease.earned += amount;
       const d = deps.devices.get(ctx.store, lease.device);
       const live = d && (d.status === 'active' || d.status === 'warned');
       deps.rewards.recordWork(ctx, { recipient: lease.provider, pool: lease.kind, units: amount, reason: 'market-lease', ...(live ? { device: lease.device } : {}) });
     }
-    putLease(ctx, lid, lease);
-  });
+  }
+  for (const i of paidIdx) {
+    const x = inputs[i] as { id: bigint; lease: LeaseRecord };
+    if (!closing.has(x.id)) putLease(ctx, x.id, x.lease);
+  }
   o.escrow = r.escrowLeft;
   o.paid += total;
   o.settledHeight = r.settledTo;
@@ -681,12 +716,17 @@ export function settleOrder(ctx: Context, deps: MarketDeps, id: bigint, o: Order
   let lastReason: CloseReason | undefined;
   for (const c of r.closes) {
     const x = inputs.find((i) => i.id === c.id) as { id: bigint; lease: LeaseRecord };
-    const lease = getLease(ctx.store, c.id) as LeaseRecord;
-    endLease(ctx, deps, x.id, lease, o, c.reason, c.height);
+    endLease(ctx, deps, x.id, x.lease, o, c.reason, c.height);
     lastReason = c.reason;
   }
   if (o.activeLeases === 0 && o.status === 'active') finishOrder(ctx, deps, id, o, lastReason ?? 'expired');
-  else rewake(ctx, deps, id, o);
+  else if (o.status === 'closed') setWake(ctx, id, o, 0n);
+  else {
+    // The leases still active are exactly r.active: their wake needs no second read.
+    let w = nextWake(r.active, o.escrow, o.settledHeight) ?? 0n;
+    if (o.status === 'open' && (w === 0n || o.bidWindowEnd < w)) w = o.bidWindowEnd;
+    setWake(ctx, id, o, w);
+  }
 }
 
 /** Recomputes when the chain must next look at the order. */

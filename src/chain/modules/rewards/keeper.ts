@@ -333,6 +333,32 @@ export function payWithTake(ctx: Context, payer: Bytes, provider: Bytes, amount:
 }
 
 /**
+ * Several customer payments from one payer to one account, each split as payWithTake splits it
+ * (the same rounding per payment), with the bank moves done once for the total: one transfer of
+ * the providers' shares to `to`, one to the treasury, one burn. Returns each payment's provider
+ * share, in order.
+ */
+export function payWithTakeMany(ctx: Context, payer: Bytes, to: Bytes, amounts: readonly bigint[]): bigint[] {
+  const p = getParams(ctx.store, 'rewards', rewardsParams);
+  let provider = 0n;
+  let burned = 0n;
+  let treasury = 0n;
+  const shares = amounts.map((a) => {
+    if (a <= 0n) throw RewardsErrors.INVALID_AMOUNT();
+    const s = splitPayment(p, a);
+    provider += s.provider;
+    burned += s.burn;
+    treasury += s.treasury;
+    return s.provider;
+  });
+  if (provider > 0n) transfer(ctx, payer, to, provider);
+  if (treasury > 0n) transfer(ctx, payer, TREASURY, treasury);
+  if (burned > 0n) burn(ctx, payer, burned);
+  if (amounts.length > 0) ctx.emit('rewards.take', () => ({ payer: encodeAddress(payer), provider: encodeAddress(to), amount: provider + burned + treasury, burned, treasury }));
+  return shares;
+}
+
+/**
  * Deletes contributions of epochs older than keepEpochs, at most `budget` entries per block, so
  * state does not grow forever and no block pays for a whole epoch's cleanup.
  */
