@@ -29,33 +29,9 @@ export interface OrderView {
   activeLeases: number;
 }
 
-export interface BidView {
-  order: string;
-  provider: string;
-  device: string;
-  price: string;
-  deposit: string;
-  height: string;
-}
-
-export interface LeaseView {
-  id: string;
-  order: string;
-  provider: string;
-  customer: string;
-  device: string;
-  price: string;
-  denom: Denom;
-  kind: ResourceKind | number;
-  startHeight: string;
-  endHeight: string;
-  status: 'active' | 'closed';
-  closeReason: CloseReason | null;
-  closedHeight: string;
-  paid: string;
-  earned: string;
-  deposit: string;
-}
+/** Bids and leases: the SDK's views, as the node serves them. */
+export type { BidView, LeaseView } from '../client/marketViews.js';
+import type { BidView, LeaseView } from '../client/marketViews.js';
 
 export interface ProviderView {
   address: string;
