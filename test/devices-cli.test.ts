@@ -9,19 +9,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { latLngToCell } from 'h3-js';
-import { cli, startNode, tempDir } from '../src/testkit/index.js';
+import { cliIn, startNode, tempDir } from '../src/testkit/index.js';
 
 test('device CLI: keygen, maker sign, onboard, show, locate, list, transfer, retire', { timeout: 180_000 }, async () => {
   const dir = tempDir('gw-devices-');
   const home = dir.path;
   let node = undefined as Awaited<ReturnType<typeof startNode>> | undefined;
-  const run = async (args: string[], ok = true) => {
-    const r = await cli(args, { home });
-    if (ok) assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-    else assert.equal(r.code, 1, `${args.join(' ')} should fail: ${r.stdout}`);
-    return r;
-  };
-  const json = async (args: string[]) => JSON.parse((await run([...args, '--json'])).stdout) as Record<string, unknown>;
+  const { run, json } = cliIn(home);
   try {
     await run(['init', '--chain-id', 'devices-e2e', '--block-time', '200']);
     const alice = (await json(['keys', 'add', 'alice', '--keyring-backend', 'test'])).address as string;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { cellToParent, latLngToCell } from 'h3-js';
 import { createClient } from '../src/client/client.js';
 import { getAccount } from '../src/client/actions/getAccount.js';
-import { cli, startNode, tempDir } from '../src/testkit/index.js';
+import { cliIn, startNode, tempDir } from '../src/testkit/index.js';
 
 type J = Record<string, unknown>;
 
@@ -20,13 +20,7 @@ test('market CLI: order, explain, bid, window close, lease, payment, close and r
   const dir = tempDir('gw-market-');
   const home = dir.path;
   let node = undefined as Awaited<ReturnType<typeof startNode>> | undefined;
-  const run = async (args: string[], ok = true) => {
-    const r = await cli(args, { home });
-    if (ok) assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-    else assert.equal(r.code, 1, `${args.join(' ')} should fail with exit 1 (got ${r.code}): ${r.stdout}${r.stderr}`);
-    return r;
-  };
-  const json = async <T = J>(args: string[]) => JSON.parse((await run([...args, '--json'])).stdout) as T;
+  const { run, json } = cliIn(home);
   /** A command that must fail: exit 1, one JSON error line with this code, nothing on stdout. */
   const fails = async (args: string[], code: string | RegExp, message?: RegExp) => {
     const r = await run([...args, '--json'], false);

@@ -9,62 +9,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { BIN, cli, tempDir } from '../src/testkit/index.js';
+import { cli, freePort, spawnCli, tempDir, type LiveProcess } from '../src/testkit/index.js';
 
 type J = Record<string, unknown>;
 
-interface Proc {
-  proc: ChildProcess;
-  out(): string;
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  exited: Promise<number | null>;
-}
+type Proc = LiveProcess;
 
-function start(args: string[]): Proc {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GROUNDWORK_HOME: '', GROUNDWORK_NODE: '' } });
-  let out = '';
-  const waiters = new Set<() => void>();
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const w of waiters) w();
-  };
-  proc.stdout?.on('data', onData);
-  proc.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  const waitFor = (re: RegExp, timeoutMs = 30_000) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const check = () => {
-        const m = re.exec(out);
-        if (m) {
-          waiters.delete(check);
-          clearTimeout(t);
-          resolve(m);
-        }
-      };
-      const t = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no ${re} within ${timeoutMs} ms from groundwork ${args.join(' ')}:\n${out}`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-  return { proc, out: () => out, waitFor, exited };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+const start = (args: string[]): Proc => spawnCli(args);
 
 function alive(pid: number | undefined): boolean {
   if (!pid) return false;

@@ -13,19 +13,13 @@ import { createClient } from '../src/client/client.js';
 import { Keyring } from '../src/client/keyring.js';
 import { signAndSend } from '../src/client/actions/signAndSend.js';
 import { homePaths } from '../src/node/home.js';
-import { cli, startNode, tempDir } from '../src/testkit/index.js';
+import { cli, cliIn, startNode, tempDir } from '../src/testkit/index.js';
 
 test('penalties CLI: report, fault warnings, double-sign evidence, slash, dispute', { timeout: 240_000 }, async () => {
   const dir = tempDir('gw-pen-');
   const home = dir.path;
   let node = undefined as Awaited<ReturnType<typeof startNode>> | undefined;
-  const run = async (args: string[], ok = true) => {
-    const r = await cli(args, { home });
-    if (ok) assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-    else assert.equal(r.code, 1, `${args.join(' ')} should fail: ${r.stdout}`);
-    return r;
-  };
-  const json = async (args: string[]) => JSON.parse((await run([...args, '--json'])).stdout) as Record<string, unknown>;
+  const { run, json } = cliIn(home);
   try {
     const init = await json(['init', '--chain-id', 'pen-e2e', '--block-time', '200']);
     const faucet = init.faucetAddress as string;

@@ -9,80 +9,24 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { BIN, cli, startNode, tempDir } from '../src/testkit/index.js';
+import { cliIn, freePort, spawnCli, startNode, tempDir, type LiveProcess } from '../src/testkit/index.js';
 import { createClient } from '../src/client/client.js';
 import { Keyring } from '../src/client/keyring.js';
 import { moduleQuery } from '../src/client/actions/moduleQuery.js';
 import { signAndSend } from '../src/client/actions/signAndSend.js';
 
-interface Agent {
-  proc: ChildProcess;
+interface Agent extends LiveProcess {
   log(): string;
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   metricsUrl: string;
-  kill9(): Promise<void>;
-  stop(): Promise<number | null>;
 }
 
-async function startAgent(home: string, from = 0): Promise<Agent> {
-  const proc = spawn(process.execPath, [BIN, '--home', home, 'provider', 'start'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GROUNDWORK_HOME: '', GROUNDWORK_NODE: '' } });
-  let out = '';
-  const waiters = new Set<() => void>();
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const w of waiters) w();
-  };
-  proc.stdout?.on('data', onData);
-  proc.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  const waitFor = (re: RegExp, timeoutMs = 30_000) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const check = () => {
-        const m = re.exec(out.slice(from));
-        if (m) {
-          waiters.delete(check);
-          clearTimeout(t);
-          resolve(m);
-        }
-      };
-      const t = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`agent did not log ${re} within ${timeoutMs} ms:\n${out}`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-  const running = await waitFor(/provider-agent-running .*metrics=(http:\/\/[0-9.]+:[0-9]+)/);
-  return {
-    proc,
-    log: () => out,
-    waitFor,
-    metricsUrl: running[1] as string,
-    async kill9() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (proc.exitCode !== null) return proc.exitCode;
-      proc.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+/** `groundwork provider start`, once it says it runs (and where its metrics are). */
+async function startAgent(home: string): Promise<Agent> {
+  const p = spawnCli(['--home', home, 'provider', 'start']);
+  const running = await p.waitFor(/provider-agent-running .*metrics=(http:\/\/[0-9.]+:[0-9]+)/);
+  return { ...p, log: p.out, metricsUrl: running[1] as string };
 }
 
 async function metrics(url: string): Promise<Map<string, bigint>> {
@@ -103,12 +47,7 @@ test('provider agent: bids, wins a lease, withdraws, survives kill -9 without du
   const home = dir.path;
   let node: Awaited<ReturnType<typeof startNode>> | undefined;
   let agent: Agent | undefined;
-  const run = async (args: string[]) => {
-    const r = await cli(args, { home });
-    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-    return r;
-  };
-  const json = async (args: string[]) => JSON.parse((await run([...args, '--json'])).stdout) as Record<string, unknown>;
+  const { run, json } = cliIn(home);
   try {
     await run(['init', '--chain-id', 'provider-e2e', '--block-time', '200']);
     const prov = (await json(['keys', 'add', 'prov', '--keyring-backend', 'test'])).address as string;

@@ -58,10 +58,13 @@ test('staking on CometBFT: a self-bonded operator joins and leaves the validator
     const r = await rpc<{ code: number; hash: string; log: string }>(v0, `/broadcast_tx_sync?tx=0x${toHex(tx)}`);
     assert.equal(r.code, 0, r.log);
     seqs.set(k, sequence + 1n);
+    // Committed on v1 (another node) and on v0 too: the next tx goes to v0, whose check state
+    // must already include this one (nodes commit a moment apart).
     for (let i = 0; i < 150; i++) {
       try {
         const t = await rpc<{ height: string; tx_result: { code: number; log: string } }>(v1, `/tx?hash=0x${r.hash}`);
         assert.equal(t.tx_result.code, 0, t.tx_result.log);
+        await rpc(v0, `/tx?hash=0x${r.hash}`);
         return Number(t.height);
       } catch (e) {
         if (e instanceof assert.AssertionError) throw e;

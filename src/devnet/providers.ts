@@ -13,7 +13,6 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { latLngToCell } from 'h3-js';
@@ -22,6 +21,7 @@ import { GroundworkError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import { decodeAddress, Ed25519Key } from '../core/keys.js';
 import type { Logger } from '../core/log.js';
+import { freePort, portFree } from './ports.js';
 import { createClient, type Client } from '../client/client.js';
 import { Keyring } from '../client/keyring.js';
 import { getAccount } from '../client/actions/getAccount.js';
@@ -120,25 +120,6 @@ function deviceKey(pHome: string): Ed25519Key {
   const f: DeviceKeyFile = { type: 'groundwork-device-key', publicKey: toHex(key.publicKey), seed: toHex(key.seed) };
   writeFileSync(file, `${JSON.stringify(f, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   return key;
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** 127.0.0.1:9464 for p1, :9465 for p2, … or a free port when that one is taken (e.g. tests side by side). */

@@ -11,6 +11,8 @@ import { App, type BlockResult, type TxResult } from '../chain/app.js';
 import { parseGenesis } from '../chain/genesis.js';
 import { standardModules } from '../chain/index.js';
 import type { Module } from '../chain/module.js';
+import type { Event } from '../chain/events.js';
+import type { KVReader } from '../state/overlay.js';
 import { buildTx, type DecodedMsg } from '../chain/tx.js';
 import { tempDir, testGenesis, testKey, type GenesisOpts } from './index.js';
 
@@ -18,6 +20,8 @@ export interface TestChainOptions extends GenesisOpts {
   modules?: Module[];
   /** Fee per tx (ugw). */
   fee?: bigint;
+  /** The state a refused tx must leave as it was (`fails` compares it before and after). */
+  snapshot?: (state: KVReader) => string;
 }
 
 export type TestChain = Awaited<ReturnType<typeof testChain>>;
@@ -37,6 +41,10 @@ export async function testChain(o: TestChainOptions = {}) {
     get height(): bigint {
       return BigInt(app.height);
     },
+    /** The height the next block will have (what a tx sent now sees). */
+    get next(): bigint {
+      return BigInt(app.height + 1);
+    },
     tx(from: Ed25519Key, msgs: DecodedMsg[]): Bytes {
       const k = toHex(from.address);
       const s = seq.get(k) ?? 0n;
@@ -50,9 +58,11 @@ export async function testChain(o: TestChainOptions = {}) {
       app.resetCheckState();
       return r;
     },
-    /** Advances to height `h` with empty blocks. */
-    async until(h: bigint): Promise<void> {
-      while (BigInt(app.height) < h) await c.block();
+    /** Advances to height `h` with empty blocks; returns their end-block events. */
+    async until(h: bigint): Promise<Event[]> {
+      const ev: Event[] = [];
+      while (BigInt(app.height) < h) ev.push(...(await c.block()).endEvents);
+      return ev;
     },
     async run(from: Ed25519Key, type: string, value: unknown): Promise<TxResult> {
       const r = await c.block([c.tx(from, [{ type, value }])]);
@@ -63,10 +73,14 @@ export async function testChain(o: TestChainOptions = {}) {
       assert.equal(r.code, 0, `${type}: ${r.codespace}.${r.error} ${r.log}`);
       return r;
     },
-    async fails(from: Ed25519Key, type: string, value: unknown, codespaceKind: string): Promise<TxResult> {
+    /** A tx that must fail with `codespace.kind` (its log matching `match`, when given) and, with a snapshot, change nothing. */
+    async fails(from: Ed25519Key, type: string, value: unknown, codespaceKind: string, match?: RegExp): Promise<TxResult> {
+      const before = o.snapshot?.(app.state);
       const r = await c.run(from, type, value);
       assert.equal(`${r.codespace}.${r.error}`, codespaceKind, `${type}: ${r.log}`);
       assert.ok(r.log.length > 20, `the error says what to do: ${r.log}`);
+      if (match) assert.match(r.log, match);
+      if (o.snapshot) assert.equal(o.snapshot(app.state), before, `${type} refused with ${codespaceKind} changed no state`);
       return r;
     },
     async close(): Promise<void> {

@@ -38,6 +38,95 @@ export function cli(args: string[], opts: { home?: string; input?: string; env?:
   });
 }
 
+/**
+ * The CLI bound to one home, for tests that run many commands: `run` asserts exit 0 (or, with
+ * ok = false, exit 1) and returns the result; `json` adds --json and parses stdout.
+ */
+export function cliIn(home: string): {
+  run(args: string[], ok?: boolean): Promise<CliResult>;
+  json<T = Record<string, unknown>>(args: string[]): Promise<T>;
+} {
+  const run = async (args: string[], ok = true): Promise<CliResult> => {
+    const r = await cli(args, { home });
+    if (ok && r.code !== 0) throw new Error(`groundwork ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    if (!ok && r.code !== 1) throw new Error(`groundwork ${args.join(' ')} should fail with exit 1 (got ${r.code}): ${r.stdout}${r.stderr}`);
+    return r;
+  };
+  return { run, json: async <T = Record<string, unknown>>(args: string[]) => JSON.parse((await run([...args, '--json'])).stdout) as T };
+}
+
+export { freePort } from '../devnet/ports.js';
+
+/** A long-running `groundwork` process whose output a test waits on. */
+export interface LiveProcess {
+  readonly proc: ChildProcess;
+  /** Everything it printed so far (stdout and stderr). */
+  out(): string;
+  /** Resolves with the first match of `re` in the output from offset `from` on; rejects after `timeoutMs`. */
+  waitFor(re: RegExp, timeoutMs?: number, from?: number): Promise<RegExpExecArray>;
+  readonly exited: Promise<number | null>;
+  /** SIGTERM and wait for the exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL (kill -9) and wait for the process to be gone. */
+  kill9(): Promise<void>;
+}
+
+/** Spawns `node [nodeArgs] bin/groundwork.js args` with GROUNDWORK_HOME/NODE cleared. */
+export function spawnCli(args: string[], opts: { nodeArgs?: string[] } = {}): LiveProcess {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GROUNDWORK_HOME: '', GROUNDWORK_NODE: '' } });
+  let out = '';
+  const waiters = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const w of [...waiters]) w();
+  };
+  proc.stdout?.on('data', onData);
+  proc.stderr?.on('data', onData);
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  // An exit also wakes the waiters, so one waiting for output that will never come fails at once.
+  void exited.then(() => {
+    for (const w of [...waiters]) w();
+  });
+  const waitFor = (re: RegExp, timeoutMs = 30_000, from = 0) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const done = (): void => {
+        waiters.delete(check);
+        clearTimeout(t);
+      };
+      const check = (): void => {
+        const m = re.exec(out.slice(from));
+        if (m) {
+          done();
+          resolve(m);
+        } else if (proc.exitCode !== null || proc.signalCode !== null) {
+          done();
+          reject(new Error(`groundwork ${args.join(' ')} exited (${proc.exitCode ?? proc.signalCode}) before printing ${re}:\n${out}`));
+        }
+      };
+      const t = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no ${re} within ${timeoutMs} ms from groundwork ${args.join(' ')}:\n${out}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  return {
+    proc,
+    out: () => out,
+    waitFor,
+    exited,
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill9() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
 export interface NodeProcess {
   readonly proc: ChildProcess;
   readonly url: string;
@@ -50,51 +139,16 @@ export interface NodeProcess {
 }
 
 /** Starts `groundwork node start` on a free port and waits until its API answers. */
-export function startNode(home: string, opts: { blockTimeMs?: number; extraArgs?: string[]; timeoutMs?: number } = {}): Promise<NodeProcess> {
-  return new Promise((resolve, reject) => {
-    const args = ['--max-semi-space-size=64', BIN, '--home', home, 'node', 'start', '--api-port', '0', '--log-level', 'info'];
-    if (opts.blockTimeMs) args.push('--block-time', String(opts.blockTimeMs));
-    args.push(...(opts.extraArgs ?? []));
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GROUNDWORK_HOME: '' } });
-    let out = '';
-    let settled = false;
-    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /node running .*api=(http:\/\/[0-9.]+:[0-9]+)/.exec(out);
-      if (m && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        const url = m[1] as string;
-        resolve({
-          proc,
-          url,
-          log: () => out,
-          async stop() {
-            if (proc.exitCode !== null) return proc.exitCode;
-            proc.kill('SIGTERM');
-            return exited;
-          },
-          async kill9() {
-            if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-            await exited;
-          },
-        });
-      }
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      proc.kill('SIGKILL');
-      reject(new Error(`node did not start within ${opts.timeoutMs ?? 30_000} ms:\n${out}`));
-    }, opts.timeoutMs ?? 30_000);
-    proc.on('exit', (code) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      reject(new Error(`node exited with ${code} before starting:\n${out}`));
-    });
-  });
+export async function startNode(home: string, opts: { blockTimeMs?: number; extraArgs?: string[]; timeoutMs?: number } = {}): Promise<NodeProcess> {
+  const args = ['--home', home, 'node', 'start', '--api-port', '0', '--log-level', 'info'];
+  if (opts.blockTimeMs) args.push('--block-time', String(opts.blockTimeMs));
+  args.push(...(opts.extraArgs ?? []));
+  const p = spawnCli(args, { nodeArgs: ['--max-semi-space-size=64'] });
+  try {
+    const m = await p.waitFor(/node running .*api=(http:\/\/[0-9.]+:[0-9]+)/, opts.timeoutMs ?? 30_000);
+    return { proc: p.proc, url: m[1] as string, log: p.out, stop: p.stop, kill9: p.kill9 };
+  } catch (e) {
+    await p.kill9();
+    throw e;
+  }
 }

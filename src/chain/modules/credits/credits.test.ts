@@ -4,15 +4,13 @@ import fc from 'fast-check';
 import { toHex, type Bytes } from '../../../core/bytes.js';
 import { decode, string, struct, u128 } from '../../../core/codec.js';
 import { encodeAddress, moduleAddress, type Ed25519Key } from '../../../core/keys.js';
-import { Database } from '../../../state/db.js';
-import { StateStore } from '../../../state/store.js';
-import { tempDir, testGenesis, testKey } from '../../../testkit/index.js';
-import { App } from '../../app.js';
+import { testGenesis, testKey } from '../../../testkit/index.js';
+import { testChain } from '../../../testkit/chain.js';
+import type { App } from '../../app.js';
 import { parseGenesis } from '../../genesis.js';
 import { standardModules } from '../../index.js';
 import { prefixEnd } from '../../keys.js';
 import { msg, type Module } from '../../module.js';
-import { buildTx, type DecodedMsg } from '../../tx.js';
 import { getAccount, getSupply } from '../bank/keeper.js';
 import { currentEpoch, epochsModule } from '../epochs/index.js';
 import { mintingPrice } from '../oracle/keeper.js';
@@ -103,12 +101,10 @@ interface ChainOpts {
 }
 
 async function chain(o: ChainOpts = {}) {
-  const dir = tempDir();
-  const db = new Database(dir.path, { noSync: true });
-  const ms = modules();
-  const app = new App(new StateStore(db), ms);
-  const genesis = testGenesis({
+  const c = await testChain({
+    modules: modules(),
     validator,
+    fee: FEE,
     balances: o.balances ?? [alice, bob, carol, reporter].map((k) => [k, 100_000_000n]),
     app: {
       oracle: { params: { reporters: [encodeAddress(reporter.address)], minReports: 1, maxAgeBlocks: '10', emaAlphaBps: 10_000, haircutBps: 0, confidenceBps: 0, ...o.oracle } },
@@ -116,41 +112,17 @@ async function chain(o: ChainOpts = {}) {
       ...(o.credits ? { credits: o.credits } : {}),
     },
   });
-  await app.initChain(parseGenesis(genesis, ms));
-  let time = 1_767_225_600_000n;
-  const seq = new Map<string, bigint>();
-  return {
-    app,
-    tx(from: Ed25519Key, msgs: DecodedMsg[]): Bytes {
-      const k = toHex(from.address);
-      const s = seq.get(k) ?? 0n;
-      seq.set(k, s + 1n);
-      return buildTx(app, from, { chainId: 'test-chain', sequence: s, fee: FEE, msgs });
-    },
+  return Object.assign(c, {
     report(price: bigint): Bytes {
-      return this.tx(reporter, [{ type: 'oracle/report', value: { price } }]);
+      return c.tx(reporter, [{ type: 'oracle/report', value: { price } }]);
     },
     mint(from: Ed25519Key, amount: bigint, to?: Ed25519Key): Bytes {
-      return this.tx(from, [{ type: 'credits/mint', value: { amount, to: to ? to.address : null } }]);
+      return c.tx(from, [{ type: 'credits/mint', value: { amount, to: to ? to.address : null } }]);
     },
     spend(from: Ed25519Key, amount: bigint, reason = 'test/usage'): Bytes {
-      return this.tx(from, [{ type: 'testvertical/spend', value: { amount, reason } }]);
+      return c.tx(from, [{ type: 'testvertical/spend', value: { amount, reason } }]);
     },
-    async block(txs: Bytes[] = []) {
-      time += 1000n;
-      const r = app.finalizeBlock({ chainId: 'test-chain', height: BigInt(app.height + 1), time, proposer: validator.publicKey }, txs.map((bytes) => ({ bytes })));
-      await app.commit();
-      app.resetCheckState();
-      return r;
-    },
-    get next(): bigint {
-      return BigInt(app.height + 1);
-    },
-    async close() {
-      await db.close();
-      dir.cleanup();
-    },
-  };
+  });
 }
 
 type Chain = Awaited<ReturnType<typeof chain>>;

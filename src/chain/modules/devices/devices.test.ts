@@ -2,17 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { latLngToCell, cellToParent } from 'h3-js';
-import { toHex, type Bytes } from '../../../core/bytes.js';
+import { toHex } from '../../../core/bytes.js';
 import { decode, encode, string, struct } from '../../../core/codec.js';
 import { encodeAddress, pubKey, type Ed25519Key } from '../../../core/keys.js';
-import { Database } from '../../../state/db.js';
 import type { KVReader } from '../../../state/overlay.js';
-import { StateStore } from '../../../state/store.js';
-import { tempDir, testGenesis, testKey } from '../../../testkit/index.js';
-import { App, type BlockResult, type TxResult } from '../../app.js';
+import { testGenesis, testKey, type GenesisOpts } from '../../../testkit/index.js';
+import { testChain } from '../../../testkit/chain.js';
+import type { TxResult } from '../../app.js';
 import { parseGenesis } from '../../genesis.js';
 import { msg, type Module } from '../../module.js';
-import { buildTx, type DecodedMsg } from '../../tx.js';
 import { validatorLookup } from '../../validators.js';
 import { authModule } from '../auth/index.js';
 import { bankModule } from '../bank/index.js';
@@ -92,61 +90,30 @@ interface ChainOpts {
   params?: Record<string, unknown>;
 }
 
-function genesisJSON(o: ChainOpts = {}): Record<string, unknown> {
-  return testGenesis({
+function genesisOpts(o: ChainOpts = {}): GenesisOpts {
+  return {
     validator,
     balances: [alice, bob, carol, validator].map((k) => [k, 10_000_000n]),
     app: {
       credits: { balances: (o.credits ?? [[alice, 20_000_000n]]).map(([k, amount]) => ({ address: encodeAddress(k.address), amount: amount.toString() })) },
       devices: { makers: (o.makers ?? [['acme', acme]]).map(([name, k]) => ({ name, pubKey: toHex(k.publicKey) })), ...(o.params ? { params: o.params } : {}) },
     },
-  });
+  };
+}
+
+function genesisJSON(o: ChainOpts = {}): Record<string, unknown> {
+  return testGenesis(genesisOpts(o));
 }
 
 async function chain(o: ChainOpts = {}) {
-  const dir = tempDir();
-  const db = new Database(dir.path, { noSync: true });
-  const app = new App(new StateStore(db), modules());
-  await app.initChain(parseGenesis(genesisJSON(o), app.modules));
-  let time = 1_767_225_600_000n;
-  const seq = new Map<string, bigint>();
-  const c = {
-    app,
-    tx(from: Ed25519Key, msgs: DecodedMsg[]): Bytes {
-      const k = toHex(from.address);
-      const s = seq.get(k) ?? 0n;
-      seq.set(k, s + 1n);
-      return buildTx(app, from, { chainId: CHAIN, sequence: s, fee: FEE, msgs });
+  const base = await testChain({ modules: modules(), fee: FEE, ...genesisOpts(o) });
+  const failsIn = base.fails;
+  return Object.assign(base, {
+    /** A tx that must fail with `kind` of `codespace` (devices by default). */
+    fails(from: Ed25519Key, type: string, value: unknown, kind: string, codespace = 'devices'): Promise<TxResult> {
+      return failsIn(from, type, value, `${codespace}.${kind}`);
     },
-    async block(txs: Bytes[]): Promise<BlockResult> {
-      time += 1000n;
-      const r = app.finalizeBlock({ chainId: CHAIN, height: BigInt(app.height + 1), time, proposer: validator.publicKey }, txs.map((bytes) => ({ bytes })));
-      await app.commit();
-      app.resetCheckState();
-      return r;
-    },
-    /** One tx with one message in its own block; its result. */
-    async run(from: Ed25519Key, type: string, value: unknown): Promise<TxResult> {
-      const r = await c.block([c.tx(from, [{ type, value }])]);
-      return r.txResults[0] as TxResult;
-    },
-    async ok(from: Ed25519Key, type: string, value: unknown): Promise<TxResult> {
-      const r = await c.run(from, type, value);
-      assert.equal(r.code, 0, `${type}: ${r.codespace}.${r.error} ${r.log}`);
-      return r;
-    },
-    async fails(from: Ed25519Key, type: string, value: unknown, kind: string, codespace = 'devices'): Promise<TxResult> {
-      const r = await c.run(from, type, value);
-      assert.equal(`${r.codespace}.${r.error}`, `${codespace}.${kind}`, `${type}: ${r.log}`);
-      assert.ok(r.log.length > 20, 'the error says what to do');
-      return r;
-    },
-    async close() {
-      await db.close();
-      dir.cleanup();
-    },
-  };
-  return c;
+  });
 }
 
 interface OnboardOpts {

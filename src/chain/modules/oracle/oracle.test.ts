@@ -1,15 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { toHex, type Bytes } from '../../../core/bytes.js';
+import type { Bytes } from '../../../core/bytes.js';
 import { encodeAddress, type Ed25519Key } from '../../../core/keys.js';
 import { ChainError } from '../../../core/errors.js';
-import { Database } from '../../../state/db.js';
-import { StateStore } from '../../../state/store.js';
-import { tempDir, testGenesis, testKey } from '../../../testkit/index.js';
+import { testGenesis, testKey } from '../../../testkit/index.js';
+import { testChain } from '../../../testkit/chain.js';
 import { parseGenesis } from '../../genesis.js';
-import { createApp, standardModules } from '../../index.js';
-import { buildTx, type DecodedMsg } from '../../tx.js';
+import { standardModules } from '../../index.js';
 import { OracleErrors } from './errors.js';
 import { oracleParams, priceView } from './index.js';
 import { Overlay } from '../../../state/overlay.js';
@@ -23,39 +21,12 @@ const r3 = testKey('reporter-3');
 const mallory = testKey('mallory');
 
 async function chain(oracle: Record<string, unknown>, balances: Array<[Ed25519Key, bigint]> = [r1, r2, r3, mallory].map((k) => [k, 10_000_000n])) {
-  const dir = tempDir();
-  const db = new Database(dir.path, { noSync: true });
-  const app = createApp(new StateStore(db));
-  await app.initChain(parseGenesis(testGenesis({ validator, balances, app: { oracle: { params: oracle } } }), standardModules()));
-  let time = 1_767_225_600_000n;
-  const seq = new Map<string, bigint>();
-  return {
-    app,
-    tx(from: Ed25519Key, msgs: DecodedMsg[]): Bytes {
-      const k = toHex(from.address);
-      const s = seq.get(k) ?? 0n;
-      seq.set(k, s + 1n);
-      return buildTx(app, from, { chainId: 'test-chain', sequence: s, fee: 10_000n, msgs });
-    },
+  const c = await testChain({ validator, balances, fee: 10_000n, app: { oracle: { params: oracle } } });
+  return Object.assign(c, {
     report(from: Ed25519Key, price: bigint): Bytes {
-      return this.tx(from, [{ type: 'oracle/report', value: { price } }]);
+      return c.tx(from, [{ type: 'oracle/report', value: { price } }]);
     },
-    async block(txs: Bytes[] = []) {
-      time += 1000n;
-      const r = app.finalizeBlock({ chainId: 'test-chain', height: BigInt(app.height + 1), time, proposer: validator.publicKey }, txs.map((bytes) => ({ bytes })));
-      await app.commit();
-      app.resetCheckState();
-      return r;
-    },
-    /** The height the next block will have (what a tx sent now sees). */
-    get next(): bigint {
-      return BigInt(app.height + 1);
-    },
-    async close() {
-      await db.close();
-      dir.cleanup();
-    },
-  };
+  });
 }
 
 const addrs = (...ks: Ed25519Key[]) => ks.map((k) => encodeAddress(k.address));

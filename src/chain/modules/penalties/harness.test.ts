@@ -6,16 +6,13 @@
 import assert from 'node:assert/strict';
 import { toHex, type Bytes } from '../../../core/bytes.js';
 import { encodeAddress, type Ed25519Key } from '../../../core/keys.js';
-import { Database } from '../../../state/db.js';
 import type { KVReader } from '../../../state/overlay.js';
-import { StateStore } from '../../../state/store.js';
-import { tempDir, testGenesis, testKey } from '../../../testkit/index.js';
-import { App, type BlockResult, type TxResult } from '../../app.js';
+import { testKey } from '../../../testkit/index.js';
+import { testChain } from '../../../testkit/chain.js';
+import type { TxResult } from '../../app.js';
 import type { Event } from '../../events.js';
-import { parseGenesis } from '../../genesis.js';
 import { standardModules } from '../../index.js';
 import type { Module } from '../../module.js';
-import { buildTx, type DecodedMsg } from '../../tx.js';
 import { getAccount } from '../bank/keeper.js';
 import { NO_CAPABILITIES, deviceSignBytes, makerSignBytes } from '../devices/types.js';
 import { getProposal } from '../gov/keeper.js';
@@ -59,14 +56,14 @@ export function snapshot(s: KVReader, prefixes: string[] = ['penalties/', 'staki
 }
 
 export async function penChain(o: PenChainOpts = {}) {
-  const dir = tempDir();
-  const db = new Database(dir.path, { noSync: true });
   const modules = standardModules();
   if (o.extra) modules.splice(modules.length - 1, 0, ...o.extra);
-  const app = new App(new StateStore(db), modules);
   const auth = o.authority === undefined ? authority : o.authority;
-  const genesis = testGenesis({
+  const base = await testChain({
+    modules,
     validator,
+    fee: FEE,
+    snapshot: (st) => snapshot(st),
     balances: [alice, bob, carol, authority, validator].map((k) => [k, 100_000n * GW]),
     app: {
       devices: {
@@ -79,49 +76,8 @@ export async function penChain(o: PenChainOpts = {}) {
       ...(o.epochs ? { epochs: { params: o.epochs } } : {}),
     },
   });
-  await app.initChain(parseGenesis(genesis, modules));
-  let time = 1_767_225_600_000n;
-  const seq = new Map<string, bigint>();
-  const c = {
-    app,
-    tx(from: Ed25519Key, msgs: DecodedMsg[]): Bytes {
-      const k = toHex(from.address);
-      const s = seq.get(k) ?? 0n;
-      seq.set(k, s + 1n);
-      return buildTx(app, from, { chainId: CHAIN, sequence: s, fee: FEE, msgs });
-    },
-    async block(txs: Bytes[] = []): Promise<BlockResult> {
-      time += 1000n;
-      const r = app.finalizeBlock({ chainId: CHAIN, height: BigInt(app.height + 1), time, proposer: validator.publicKey }, txs.map((bytes) => ({ bytes })));
-      await app.commit();
-      app.resetCheckState();
-      return r;
-    },
-    /** Runs empty blocks through `height`; returns their end-block events. */
-    async until(height: bigint): Promise<Event[]> {
-      const ev: Event[] = [];
-      while (BigInt(app.height) < height) ev.push(...(await c.block()).endEvents);
-      return ev;
-    },
-    async run(from: Ed25519Key, type: string, value: unknown): Promise<TxResult> {
-      const r = await c.block([c.tx(from, [{ type, value }])]);
-      return r.txResults[0] as TxResult;
-    },
-    async ok(from: Ed25519Key, type: string, value: unknown): Promise<TxResult> {
-      const r = await c.run(from, type, value);
-      assert.equal(r.code, 0, `${type}: ${r.codespace}.${r.error} ${r.log}`);
-      return r;
-    },
-    /** A tx that must fail with `codespace.kind` and leave the modules' state as it was. */
-    async fails(from: Ed25519Key, type: string, value: unknown, kind: string, match?: RegExp): Promise<TxResult> {
-      const before = snapshot(app.state);
-      const r = await c.run(from, type, value);
-      assert.equal(`${r.codespace}.${r.error}`, kind, `${type}: ${r.log}`);
-      assert.ok(r.log.length > 20, 'the error says what to do');
-      if (match) assert.match(r.log, match);
-      assert.equal(snapshot(app.state), before, `${type} refused with ${kind} changed no state`);
-      return r;
-    },
+  const app = base.app;
+  const c = Object.assign(base, {
     async onboard(owner: Ed25519Key, device: Ed25519Key): Promise<void> {
       await c.ok(owner, 'devices/onboard', {
         kind: 'hotspot',
@@ -152,10 +108,6 @@ export async function penChain(o: PenChainOpts = {}) {
       await c.until(getProposal(app.state, id)!.votingEndHeight);
       return id;
     },
-    async close() {
-      await db.close();
-      dir.cleanup();
-    },
-  };
+  });
   return c;
 }
