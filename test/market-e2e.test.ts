@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, freePort, spawnCli, tempDir, type LiveProcess } from '../src/testkit/index.js';
+import { isAlive } from '../src/devnet/testnet.js';
 
 type J = Record<string, unknown>;
 
@@ -19,20 +20,11 @@ type Proc = LiveProcess;
 
 const start = (args: string[]): Proc => spawnCli(args);
 
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function gone(pid: number, timeoutMs = 15_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  return !alive(pid);
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return !isAlive(pid);
 }
 
 /** The pid in a provider home's state lock (the running agent), if any. */
@@ -171,7 +163,7 @@ test('market on the devnet: order from the CLI, two agents bid, the cheaper wins
     // 8. Ctrl-C (SIGTERM) stops the devnet with the agent it still runs (p1), cleanly; it saw p2's die.
     assert.match(devnet.out(), /devnet-provider-exited provider=p2 .*signal=SIGKILL/);
     const pid1 = agentPid(p1Home) as number;
-    assert.ok(alive(pid1));
+    assert.ok(isAlive(pid1));
     devnet.proc.kill('SIGTERM');
     assert.equal(await devnet.exited, 0);
     assert.ok(await gone(pid1, 5_000), 'p1 agent stopped with the devnet');
@@ -185,7 +177,7 @@ test('market on the devnet: order from the CLI, two agents bid, the cheaper wins
     }
     for (const p of [p1Home, p2Home]) {
       const pid = agentPid(p);
-      if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+      if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
     dir.cleanup();
   }

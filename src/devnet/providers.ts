@@ -37,6 +37,7 @@ import type { DecodedMsg } from '../chain/tx.js';
 import { CONFIG_FILE, configFieldsMarkdown, defaultConfigJSON } from '../provider/config.js';
 import { homePaths } from '../node/home.js';
 import { DEVNET_MAKER, devnetProviderKey } from './init.js';
+import { isAlive } from './testnet.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/groundwork.js', import.meta.url));
 
@@ -281,15 +282,6 @@ export async function setupDevnetProviders(o: { home: string; url: string; count
   return { providers, skipped };
 }
 
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The pid of an agent already running for this provider home (its state directory's lock), if any. */
 function runningAgent(pHome: string): number | undefined {
@@ -303,7 +295,7 @@ function runningAgent(pHome: string): number | undefined {
   const lock = join(pHome, stateDir, 'agent.pid');
   if (!existsSync(lock)) return undefined;
   const pid = Number(readFileSync(lock, 'utf8').trim());
-  return Number.isSafeInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+  return Number.isSafeInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
 }
 
 export interface ProviderFleet {
@@ -364,7 +356,7 @@ export async function startProviderAgents(providers: DevnetProvider[], o: { wait
     providers,
     async stop(graceMs = 10_000) {
       stopping = true;
-      const pids = providers.map((p) => p.pid).filter((pid): pid is number => alive(pid));
+      const pids = providers.map((p) => p.pid).filter((pid): pid is number => isAlive(pid));
       for (const pid of pids) {
         try {
           process.kill(pid, 'SIGTERM');
@@ -373,8 +365,8 @@ export async function startProviderAgents(providers: DevnetProvider[], o: { wait
         }
       }
       const deadline = Date.now() + graceMs;
-      while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      for (const pid of pids.filter(alive)) {
+      while (pids.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      for (const pid of pids.filter(isAlive)) {
         o.log.warn('devnet-provider-killed', { pid, reason: `did not stop within ${graceMs} ms` });
         process.kill(pid, 'SIGKILL');
       }
