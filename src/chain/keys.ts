@@ -46,7 +46,7 @@
  * | penalties/next                                     | penalties  | next slash id (u64)                                |
  * | market/next/order, market/next/lease               | market     | next order id, next lease id (u64)                 |
  * | market/o/<order 8B>                                | market     | OrderRecord {customer, spec, escrow, status, ...}  |
- * | market/b/<order 8B><provider 20B>                  | market     | BidRecord {device, price, deposit, height}         |
+ * | market/b/<order 8B><provider 20B>                  | market     | BidRecord {device, price, deposit, height, rep}    |
  * | market/l/<lease 8B>                                | market     | LeaseRecord {order, provider, price, paid, ...}    |
  * | market/ol/<order 8B><lease 8B>                     | market     | 0x01: an order's leases                            |
  * | market/p/<provider 20B>                            | market     | ProviderRecord {hostUri, attributes, α, β, ...}    |

@@ -47,6 +47,10 @@ export interface BidView {
   price: string;
   deposit: string;
   height: string;
+  /** The bidder's reputation (basis points) when it bid: the bid's rank after price. */
+  reputationBps: number;
+  /** Whether the bidder was vetted when it bid (unvetted bidders win only drawn orders). */
+  vetted: boolean;
 }
 
 export interface LeaseView {

@@ -48,7 +48,7 @@ function fakeChain() {
       c.sent.push(m.type);
       if (m.type === 'market/bid') {
         const order = String(m.value.order);
-        c.bids.set(order, { order, provider: ME, device: DEV, price: String(m.value.price), deposit: '1', height: String(c.height) });
+        c.bids.set(order, { order, provider: ME, device: DEV, price: String(m.value.price), deposit: '1', height: String(c.height), reputationBps: 10_000, vetted: true });
         const o = c.orders.get(order);
         if (o) o.bidCount = 1;
       }

@@ -63,7 +63,7 @@ const order = (id: string, over: Partial<OrderView> = {}): OrderView => ({
   ...over,
 });
 
-const bid = (orderId: string, provider = ME, price = '900'): BidView => ({ order: orderId, provider, device: DEV, price, deposit: '500000', height: '45' });
+const bid = (orderId: string, provider = ME, price = '900'): BidView => ({ order: orderId, provider, device: DEV, price, deposit: '500000', height: '45', reputationBps: 10_000, vetted: true });
 
 const snap = (over: Partial<ChainSnapshot> = {}): ChainSnapshot => ({
   height: 50n,

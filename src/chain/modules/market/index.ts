@@ -92,7 +92,7 @@ export function orderView(id: bigint, o: OrderRecord) {
 }
 
 export function bidView(order: bigint, b: BidRecord & { provider: Bytes }) {
-  return { order: order.toString(), provider: encodeAddress(b.provider), device: toHex(b.device), price: b.price.toString(), deposit: b.deposit.toString(), height: b.height.toString() };
+  return { order: order.toString(), provider: encodeAddress(b.provider), device: toHex(b.device), price: b.price.toString(), deposit: b.deposit.toString(), height: b.height.toString(), reputationBps: b.repBps, vetted: b.vetted };
 }
 
 export function leaseView(id: bigint, l: LeaseRecord) {

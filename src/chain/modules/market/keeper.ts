@@ -424,7 +424,8 @@ export function placeBid(ctx: Context, deps: MarketDeps, provider: Bytes, m: Msg
     removeBid(ctx, deps, m.order, o, worst.provider, worst, 'outbid');
   }
   deps.bank.transfer(ctx, provider, MARKET_ESCROW, prm.bidDeposit);
-  ctx.store.set(bidKey(m.order, provider), encode(bidRecordCodec, { device: m.device, price: m.price, deposit: prm.bidDeposit, height: ctx.block.height }));
+  const bid = { device: m.device, price: m.price, deposit: prm.bidDeposit, height: ctx.block.height, repBps: Number(reputationOf(p)), vetted: p.successes >= prm.vettingSuccesses };
+  ctx.store.set(bidKey(m.order, provider), encode(bidRecordCodec, bid));
   o.bids++;
   putOrder(ctx, m.order, o);
   ctx.emit('market.bid', () => ({ order: m.order, provider: encodeAddress(provider), device: Buffer.from(m.device).toString('hex'), price: m.price }));
@@ -484,18 +485,15 @@ export function vettingDraw(order: bigint): bigint {
 export function matchOrder(ctx: Context, deps: MarketDeps, id: bigint, o: OrderRecord): void {
   const prm = params(ctx.store);
   const open = vettingDraw(id) < prm.vettingShareBps;
-  const vetting = prm.vettingSuccesses;
-  // Rank on the bids and the providers' records; eligibility (stake, jail, device, capacity,
-  // region) is re-checked only for the bids that would win, in rank order, until the order has
-  // its leases: a bid that ranks below them loses whether or not it is still eligible.
-  const ranked = bidsOf(ctx.store, id).map((b) => {
-    const p = getProvider(ctx.store, b.provider) as ProviderRecord;
-    return { ...b, p, rep: reputationOf(p), vetted: p.successes >= vetting };
-  });
+  // Rank on the bids alone (each carries its bidder's reputation and vetting when it bid);
+  // eligibility (stake, jail, device, capacity, region, minimum reputation) is re-checked only
+  // for the bids that would win, in rank order, until the order has its leases: a bid that
+  // ranks below them loses whether or not it is still eligible.
+  const ranked = bidsOf(ctx.store, id);
   ranked.sort((a, b) => {
     if (!open && a.vetted !== b.vetted) return a.vetted ? -1 : 1;
     if (a.price !== b.price) return a.price < b.price ? -1 : 1;
-    if (a.rep !== b.rep) return a.rep > b.rep ? -1 : 1;
+    if (a.repBps !== b.repBps) return a.repBps > b.repBps ? -1 : 1;
     if (a.height !== b.height) return a.height < b.height ? -1 : 1;
     return Buffer.compare(Buffer.from(a.provider), Buffer.from(b.provider));
   });
@@ -511,7 +509,7 @@ export function matchOrder(ctx: Context, deps: MarketDeps, id: bigint, o: OrderR
       if (b.deposit > 0n) refunds.push({ to: b.provider, amount: b.deposit });
       continue;
     }
-    const e = eligibility(ctx.store, deps, o, b.provider, b.device, b.p);
+    const e = eligibility(ctx.store, deps, o, b.provider, b.device);
     if (e.providerReasons.length > 0 || e.deviceReasons.length > 0) removeBid(ctx, deps, id, o, b.provider, b, 'ineligible');
     else started.push({ id: startLease(ctx, id, o, b.provider, b), price: b.price, end: now + o.spec.value.durationBlocks, endReason: 'expired' });
   }

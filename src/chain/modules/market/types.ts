@@ -165,7 +165,12 @@ export const orderRecordCodec = struct('OrderRecord', {
 });
 export type OrderRecord = Infer<typeof orderRecordCodec>;
 
-export const bidRecordCodec = struct('BidRecord', { device: pubKey, price: u128, deposit: u128, height: u64 });
+/**
+ * A standing bid. `repBps` and `vetted` are the bidder's reputation and vetting when it bid: a
+ * bid's rank is fixed when it is placed (matching ranks without reading every bidder back;
+ * eligibility, the minimum reputation included, is re-checked for the winners).
+ */
+export const bidRecordCodec = struct('BidRecord', { device: pubKey, price: u128, deposit: u128, height: u64, repBps: u16, vetted: bool });
 export type BidRecord = Infer<typeof bidRecordCodec>;
 
 export const leaseRecordCodec = struct('LeaseRecord', {
