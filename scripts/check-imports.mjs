@@ -16,10 +16,11 @@ const allowed = {
   node: ['core', 'state', 'chain', 'verify', 'version'],
   api: ['core', 'state', 'chain', 'verify', 'node', 'version'],
   client: ['core', 'state', 'chain', 'verify', 'node', 'version'],
-  provider: ['core', 'state', 'chain', 'verify', 'client', 'version'],
-  devnet: ['core', 'state', 'chain', 'verify', 'node', 'api', 'client', 'provider', 'version'],
-  cli: ['core', 'state', 'chain', 'verify', 'node', 'api', 'client', 'provider', 'devnet', 'version'],
-  testkit: ['core', 'state', 'chain', 'verify', 'node', 'api', 'client', 'provider', 'devnet', 'version'],
+  storage: ['core', 'state', 'chain', 'verify', 'client', 'version'],
+  provider: ['core', 'state', 'chain', 'verify', 'client', 'storage', 'version'],
+  devnet: ['core', 'state', 'chain', 'verify', 'node', 'api', 'client', 'storage', 'provider', 'version'],
+  cli: ['core', 'state', 'chain', 'verify', 'node', 'api', 'client', 'storage', 'provider', 'devnet', 'version'],
+  testkit: ['core', 'state', 'chain', 'verify', 'node', 'api', 'client', 'storage', 'provider', 'devnet', 'version'],
   version: [],
 };
 // The client may use the node's block format (pure codecs), nothing else from node.

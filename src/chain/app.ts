@@ -229,7 +229,8 @@ export class App implements MsgRegistry {
   }
 
   /** Executes a block on top of the last committed state. Nothing is persisted until commit(). */
-  finalizeBlock(info: BlockInfo, txs: readonly BlockTx[]): BlockResult {
+  finalizeBlock(blockInfo: BlockInfo, txs: readonly BlockTx[]): BlockResult {
+    const info: BlockInfo = { ...blockInfo, seed: this.store.rootHash };
     const height = Number(info.height);
     if (height !== this.height + 1) throw new InvariantError(`block ${height} does not follow committed height ${this.height}`);
     // Same committed version as the check state: share what it already read.

@@ -13,6 +13,11 @@ export interface BlockInfo {
   readonly time: bigint;
   /** Public key of the validator that proposed the block (zero bytes at genesis). */
   readonly proposer: Bytes;
+  /**
+   * The app hash of the last committed block, set by the App: randomness nobody could know
+   * before that block was committed (storage challenges are drawn from it). Absent at genesis.
+   */
+  readonly seed?: Bytes;
 }
 
 /**

@@ -25,6 +25,11 @@ import { govModule } from './modules/gov/index.js';
 import { penaltiesModule, refreshDevice, reportFault, reverseSlash } from './modules/penalties/index.js';
 import { payWithTake, payWithTakeMany, recordContribution } from './modules/rewards/keeper.js';
 import { testverticalModule, testverticalVerifiers } from './modules/testvertical/index.js';
+import { storageModule } from './modules/storage/index.js';
+import type { StorageDeps } from './modules/storage/expected.js';
+import { closeLeaseFor, getLease, getOrder } from './modules/market/keeper.js';
+import { punishFraud } from './modules/penalties/keeper.js';
+import { ChainError } from '../core/errors.js';
 import { validatorLookup } from './validators.js';
 
 /**
@@ -47,6 +52,25 @@ export const marketDeps: MarketDeps = {
     payWithTakeMany,
     recordWork: (ctx, c) => {
       recordContribution(ctx, { statusOf: (s, id) => getDevice(s, id)?.status }, c);
+    },
+  },
+};
+
+/** What the storage module gets from the others. */
+export const storageDeps: StorageDeps = {
+  market: { getLease, getOrder, closeLease: (ctx, id, reason) => void closeLeaseFor(ctx, marketDeps, id, reason) },
+  bank: { transfer },
+  penalties: { reportFault, punishFraud },
+  rewards: {
+    recordWork: (ctx, c) => {
+      try {
+        recordContribution(ctx, { statusOf: (s, id) => getDevice(s, id)?.status }, c);
+        return true;
+      } catch (e) {
+        // A warned-out (jailed, retired) device earns nothing; its proof still counts as kept.
+        if (e instanceof ChainError && e.kind === 'DEVICE_INELIGIBLE') return false;
+        throw e;
+      }
     },
   },
 };
@@ -78,6 +102,7 @@ export function standardModules(opts: ModuleOptions = {}): Module[] {
       penalties: { reportFault, refreshDevice },
     }),
     marketModule(marketDeps),
+    storageModule(storageDeps),
     penaltiesModule({ verifiers: new Map([...testverticalVerifiers]) }),
     rewards,
     govModule({ params: paramsDefs, staking: { votingPowerOf, totalBonded }, devices: { approveMaker, revokeMaker }, penalties: { reverseSlash } }),

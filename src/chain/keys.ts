@@ -55,6 +55,14 @@
  * | market/open/<order 8B>                             | market     | 0x01: orders taking bids                           |
  * | market/w/<height 8B><order 8B>                     | market     | 0x01: orders to look at in that block's end        |
  * | market/u/<device 32B>                              | market     | DeviceUsage: resources its active leases hold      |
+ * | storage/d/<order 8B>                               | storage    | DealRecord {customer, k, m, shards[{lease, root}]} |
+ * | storage/active/<order 8B>                          | storage    | 0x01: deals with an active shard                   |
+ * | storage/cd/<customer 20B><order 8B>                | storage    | 0x01: a customer's deals                           |
+ * | storage/ps/<provider 20B><order 8B><shard 1B>      | storage    | 0x01: a provider's active shards                   |
+ * | storage/lease/<lease 8B>                           | storage    | 0x01: the lease holds a shard                      |
+ * | storage/period, storage/seed/<period 8B>           | storage    | latest drawn period; its seed (last app hash)      |
+ * | storage/due/<period 8B><provider 20B><order 8B><shard 1B> | storage | 0x01: a challenge not answered yet        |
+ * | storage/rdue/<period 8B><order 8B>                 | storage    | RetrievalDue {shard, leaf, checker}                |
  * | testvertical/seq/<device 32B>                      | testvertical | last accepted report seq (u64)                   |
  * | testvertical/r/<device 32B><seq 8B>                | testvertical | SHA-256 of the accepted report's sign bytes      |
  *

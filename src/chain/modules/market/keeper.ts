@@ -613,6 +613,16 @@ export function closeLease(ctx: Context, deps: MarketDeps, sender: Bytes, id: bi
     throw MarketErrors.INVALID_REASON(`a provider closes its lease with ${PROVIDER_CLOSE_REASONS.join(' or ')}, not ${why}`);
   }
   if (isCustomer && !isProvider && why !== 'customer') throw MarketErrors.INVALID_REASON(`a customer closes a lease with reason customer, not ${why}`);
+  return closeLeaseFor(ctx, deps, id, why);
+}
+
+/**
+ * Closes lease `id` with `why` on a module's authority (a vertical's verifier: failed-verification):
+ * the order is settled to now first. Throws LEASE_NOT_FOUND or LEASE_CLOSED.
+ */
+export function closeLeaseFor(ctx: Context, deps: MarketDeps, id: bigint, why: CloseReason): LeaseRecord {
+  const l0 = getLease(ctx.store, id);
+  if (!l0) throw MarketErrors.LEASE_NOT_FOUND(`no lease ${id} on this chain (see groundwork lease list)`);
   if (l0.status === 'closed') throw MarketErrors.LEASE_CLOSED(`lease ${id} closed at height ${l0.closedHeight} (${l0.closeReason})`);
   const o = mustOrder(ctx.store, l0.order);
   settleOrder(ctx, deps, l0.order, o);

@@ -33,7 +33,7 @@ import { burn, transfer } from '../bank/keeper.js';
 import { getDevice, setDeviceStatus } from '../devices/keeper.js';
 import { bondedTokensOf, getOperator, restore, slash } from '../staking/keeper.js';
 import { PenaltiesErrors } from './errors.js';
-import type { EvidenceVerifiers, PenaltiesBank, PenaltiesDevices, PenaltiesStaking } from './expected.js';
+import type { EvidenceVerdict, EvidenceVerifiers, PenaltiesBank, PenaltiesDevices, PenaltiesStaking } from './expected.js';
 import {
   BY_OPERATOR_PREFIX,
   NEXT_ID_KEY,
@@ -292,6 +292,23 @@ export function submitEvidence(ctx: Context, verifiers: EvidenceVerifiers, repor
   const v = verify(ctx.store, evidence, ctx.chainId);
   if (typeof v === 'string') throw PenaltiesErrors.INVALID_EVIDENCE(`${kind} evidence rejected: ${v}`);
   if (!REASON_RE.test(v.reason)) throw new InvariantError(`the ${kind} verifier returned an invalid reason code ${showReason(v.reason)}`);
+  return punishFraud(ctx, reporter, kind, v, evidence);
+}
+
+/**
+ * Punishes proven fraud (see submitEvidence, which calls it once a verifier accepted the
+ * evidence; a vertical that proves the fraud itself, e.g. a forged storage proof in the
+ * provider's own tx, calls it directly). Throws EVIDENCE_USED, OFFENCE_PUNISHED, UNKNOWN_DEVICE.
+ */
+export function punishFraud(ctx: Context, reporter: Bytes | null, kind: string, v: EvidenceVerdict, evidence: Bytes): Slash {
+  checkEvidenceSize(evidence, 'the evidence');
+  if (!REASON_RE.test(v.reason)) throw new InvariantError(`the ${kind} verdict has an invalid reason code ${showReason(v.reason)}`);
+  const evidenceHash = sha256(evidence);
+  const used = ctx.store.get(evidenceKey(evidenceHash));
+  if (used) {
+    const id = decode(u64, used);
+    throw PenaltiesErrors.EVIDENCE_USED(`evidence ${toHex(evidenceHash)} was already used for slash ${id}: see "groundwork penalties show ${id}"`);
+  }
   const offence = sha256Parts(utf8(kind), Uint8Array.of(0), v.offence ?? evidenceHash);
   const punished = ctx.store.get(offenceKey(offence));
   if (punished) {
