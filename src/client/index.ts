@@ -86,4 +86,39 @@ export { getProviders, type GetProvidersParameters, type GetProvidersReturnType,
 export { explainOrder, type ExplainOrderParameters, type ExplainOrderReturnType, type ExplainOrderErrorType, type ProviderEligibility } from './actions/explainOrder.js';
 export { previewSettlement, type PreviewSettlementParameters, type PreviewSettlementReturnType, type PreviewSettlementErrorType } from './actions/previewSettlement.js';
 export { type MarketOrder, type MarketBid, type MarketLease, type MarketProvider, type OrderView, type BidView, type LeaseView, type ProviderView } from './marketViews.js';
+export { getDeal, type GetDealParameters, type GetDealReturnType, type GetDealErrorType } from './actions/getDeal.js';
+export { getDeals, type GetDealsParameters, type GetDealsReturnType, type GetDealsErrorType } from './actions/getDeals.js';
+export { getStorageChallenges, type GetStorageChallengesParameters, type GetStorageChallengesReturnType, type GetStorageChallengesErrorType } from './actions/getStorageChallenges.js';
+export { getRetrievalChecks, type GetRetrievalChecksParameters, type GetRetrievalChecksReturnType, type GetRetrievalChecksErrorType } from './actions/getRetrievalChecks.js';
+export { createDeal, type CreateDealParameters, type CreateDealReturnType, type CreateDealErrorType, type CreateDealShard } from './actions/createDeal.js';
+export { proveStorage, type ProveStorageParameters, type ProveStorageReturnType, type ProveStorageErrorType, type ProofAnswer, type ProofResult } from './actions/proveStorage.js';
+export {
+  reportRetrieval,
+  type ReportRetrievalParameters,
+  type ReportRetrievalReturnType,
+  type ReportRetrievalErrorType,
+  type RetrievalFailure,
+  type RetrievalReceiptInput,
+  type RetrievalResultInput,
+} from './actions/reportRetrieval.js';
+export { repairShard, type RepairShardParameters, type RepairShardReturnType, type RepairShardErrorType } from './actions/repairShard.js';
+export { closeDeal, type CloseDealParameters, type CloseDealReturnType, type CloseDealErrorType } from './actions/closeDeal.js';
+export {
+  type StorageDeal,
+  type StorageShard,
+  type StorageChallenge,
+  type StorageChallenges,
+  type RetrievalCheck,
+  type RetrievalChecks,
+  type DealStatus,
+  type ShardStatus,
+  type DealView,
+  type ShardView,
+  type ChallengeView,
+  type ChallengesView,
+  type RetrievalCheckView,
+  type RetrievalsView,
+  type HexOrBytes,
+  type ShardAckInput,
+} from './storageViews.js';
 export { subscribeEvents, wsUrl, type ChainEvent, type EventSubscription, type SubscribeEventsOptions, type SubscribeEventsErrorType } from './events.js';

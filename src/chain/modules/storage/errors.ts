@@ -7,7 +7,6 @@ export const StorageErrors = defineErrors('storage', {
   INVALID_DEAL: [4, 'invalid deal'],
   INVALID_ACK: [5, 'a provider acknowledgment does not verify'],
   NOT_DUE: [6, 'no such challenge is due'],
-  NOT_PROVIDER: [7, 'only the shard’s provider may answer its challenge'],
   NOT_CHECKER: [8, 'the sender is not a designated checker of this retrieval'],
   INVALID_RECEIPT: [9, 'the retrieval receipt does not verify'],
   SHARD_NOT_LOST: [10, 'the shard is not awaiting repair'],
