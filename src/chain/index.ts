@@ -27,7 +27,7 @@ import { payWithTake, payWithTakeMany, recordContribution } from './modules/rewa
 import { testverticalModule, testverticalVerifiers } from './modules/testvertical/index.js';
 import { storageModule } from './modules/storage/index.js';
 import type { StorageDeps } from './modules/storage/expected.js';
-import { closeLeaseFor, getLease, getOrder } from './modules/market/keeper.js';
+import { closeLeaseFor, forfeitLease, gateLease, getLease, getOrder, releaseLease } from './modules/market/keeper.js';
 import { punishFraud } from './modules/penalties/keeper.js';
 import { ChainError } from '../core/errors.js';
 import { validatorLookup } from './validators.js';
@@ -58,7 +58,14 @@ export const marketDeps: MarketDeps = {
 
 /** What the storage module gets from the others. */
 export const storageDeps: StorageDeps = {
-  market: { getLease, getOrder, closeLease: (ctx, id, reason) => void closeLeaseFor(ctx, marketDeps, id, reason) },
+  market: {
+    getLease,
+    getOrder,
+    closeLease: (ctx, id, reason) => void closeLeaseFor(ctx, marketDeps, id, reason),
+    gateLease: (ctx, id) => gateLease(ctx, marketDeps, id),
+    releaseLease: (ctx, id) => releaseLease(ctx, marketDeps, id),
+    forfeitLease: (ctx, id) => forfeitLease(ctx, marketDeps, id),
+  },
   bank: { transfer },
   penalties: { reportFault, punishFraud },
   rewards: {

@@ -70,6 +70,8 @@ export interface LeaseView {
   paid: string;
   earned: string;
   deposit: string;
+  gated?: boolean;
+  held?: string;
 }
 
 export interface ProviderView {
@@ -82,6 +84,7 @@ export interface ProviderView {
   outcomes: string;
   successes: string;
   earnings: string;
+  held?: string;
   activeLeases: number | string;
 }
 
@@ -150,6 +153,10 @@ export interface MarketLease {
   paid: bigint;
   earned: bigint;
   deposit: bigint;
+  /** A vertical verifies the lease (storage proofs): its earnings are held until verified. */
+  gated: boolean;
+  /** Earned and held (not withdrawable until released). */
+  held: bigint;
 }
 
 export interface MarketProvider {
@@ -163,6 +170,8 @@ export interface MarketProvider {
   successes: bigint;
   /** ugw earned and not yet withdrawn. */
   earnings: bigint;
+  /** The part of earnings held until storage proofs verify (withdrawable: earnings − held). */
+  held: bigint;
   activeLeases: number;
 }
 
@@ -265,6 +274,8 @@ export function parseLease(j: unknown): MarketLease {
     paid: big(l.paid, 'lease.paid'),
     earned: big(l.earned, 'lease.earned'),
     deposit: big(l.deposit, 'lease.deposit'),
+    gated: l.gated === true,
+    held: big(l.held ?? '0', 'lease.held'),
   };
 }
 
@@ -280,6 +291,7 @@ export function parseProvider(j: unknown): MarketProvider {
     outcomes: big(p.outcomes, 'provider.outcomes'),
     successes: big(p.successes, 'provider.successes'),
     earnings: big(p.earnings, 'provider.earnings'),
+    held: big(p.held ?? '0', 'provider.held'),
     activeLeases: num(p.activeLeases, 'provider.activeLeases'),
   };
 }

@@ -113,6 +113,8 @@ export function leaseView(id: bigint, l: LeaseRecord) {
     paid: l.paid.toString(),
     earned: l.earned.toString(),
     deposit: l.deposit.toString(),
+    gated: l.gated,
+    held: l.held.toString(),
   };
 }
 
@@ -130,6 +132,7 @@ export function providerView(store: KVReader, who: Bytes, p: ProviderRecord) {
     outcomes: p.outcomes.toString(),
     successes: p.successes.toString(),
     earnings: p.earnings.toString(),
+    held: p.held.toString(),
     activeLeases: p.activeLeases,
   };
 }

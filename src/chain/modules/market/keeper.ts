@@ -179,7 +179,7 @@ export function registerProvider(ctx: Context, sender: Bytes, m: MsgRegisterProv
     sender,
     prev
       ? { ...prev, hostUri: m.hostUri, attributes }
-      : { hostUri: m.hostUri, attributes, registeredHeight: ctx.block.height, alpha: START_ALPHA, beta: START_BETA, outcomes: 0n, successes: 0n, earnings: 0n, activeLeases: 0 },
+      : { hostUri: m.hostUri, attributes, registeredHeight: ctx.block.height, alpha: START_ALPHA, beta: START_BETA, outcomes: 0n, successes: 0n, earnings: 0n, held: 0n, activeLeases: 0 },
   );
   ctx.emit('market.provider', () => ({ provider: encodeAddress(sender), hostUri: m.hostUri }));
 }
@@ -548,6 +548,8 @@ function startLease(ctx: Context, order: bigint, o: OrderRecord, provider: Bytes
     earned: 0n,
     deposit: b.deposit,
     reserved: true,
+    gated: false,
+    held: 0n,
   };
   ctx.store.delete(bidKey(order, provider));
   o.bids--;
@@ -688,19 +690,22 @@ export function settleOrder(ctx: Context, deps: MarketDeps, id: bigint, o: Order
       MARKET_EARNINGS,
       paidIdx.map((i) => r.paid[i] as bigint),
     );
-    const earned = new Map<string, { who: Bytes; amount: bigint }>();
+    const earned = new Map<string, { who: Bytes; amount: bigint; held: bigint }>();
     paidIdx.forEach((i, k) => {
       const lease = (inputs[i] as { lease: LeaseRecord }).lease;
       const share = shares[k] as bigint;
       lease.earned += share;
+      if (lease.gated) lease.held += share;
       const key = toHex(lease.provider);
       const e = earned.get(key);
-      if (e) e.amount += share;
-      else earned.set(key, { who: lease.provider, amount: share });
+      if (e) {
+        e.amount += share;
+        if (lease.gated) e.held += share;
+      } else earned.set(key, { who: lease.provider, amount: share, held: lease.gated ? share : 0n });
     });
-    for (const { who, amount } of earned.values()) {
+    for (const { who, amount, held } of earned.values()) {
       const p = getProvider(ctx.store, who) as ProviderRecord;
-      putProvider(ctx, who, { ...p, earnings: p.earnings + amount });
+      putProvider(ctx, who, { ...p, earnings: p.earnings + amount, held: p.held + held });
     }
   } else {
     for (const i of paidIdx) {
@@ -784,11 +789,77 @@ export function withdraw(ctx: Context, deps: MarketDeps, provider: Bytes): bigin
     putOrder(ctx, oid, o);
   }
   const p = getProvider(ctx.store, provider) as ProviderRecord;
-  if (p.earnings === 0n) throw MarketErrors.NOTHING_TO_WITHDRAW(`${encodeAddress(provider)} has no earnings to withdraw (leases paid in DC earn through the reward pools)`);
-  deps.bank.transfer(ctx, MARKET_EARNINGS, provider, p.earnings);
-  putProvider(ctx, provider, { ...p, earnings: 0n });
-  ctx.emit('market.withdraw', () => ({ provider: encodeAddress(provider), amount: p.earnings }));
-  return p.earnings;
+  const free = p.earnings - p.held;
+  if (free === 0n) {
+    throw MarketErrors.NOTHING_TO_WITHDRAW(
+      p.held > 0n
+        ? `${encodeAddress(provider)}'s ${p.held} ugw of earnings are held until its storage proofs verify (the next challenge period)`
+        : `${encodeAddress(provider)} has no earnings to withdraw (leases paid in DC earn through the reward pools)`,
+    );
+  }
+  deps.bank.transfer(ctx, MARKET_EARNINGS, provider, free);
+  putProvider(ctx, provider, { ...p, earnings: p.held });
+  ctx.emit('market.withdraw', () => ({ provider: encodeAddress(provider), amount: free, held: p.held }));
+  return free;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verified leases: earnings held until a vertical's verification releases them
+
+/** A vertical takes over verifying lease `id` (active): from now on its earnings are held. The order is settled first. */
+export function gateLease(ctx: Context, deps: MarketDeps, id: bigint): void {
+  const l0 = getLease(ctx.store, id);
+  if (!l0 || l0.status !== 'active') throw MarketErrors.LEASE_CLOSED(`lease ${id} is not active`);
+  const o = mustOrder(ctx.store, l0.order);
+  settleOrder(ctx, deps, l0.order, o);
+  putOrder(ctx, l0.order, o);
+  const l = getLease(ctx.store, id) as LeaseRecord;
+  if (l.status === 'active' && !l.gated) putLease(ctx, id, { ...l, gated: true });
+}
+
+/** Verification passed (or the lease ended normally): what lease `id` earned up to now becomes withdrawable. Returns the amount released. */
+export function releaseLease(ctx: Context, deps: MarketDeps, id: bigint): bigint {
+  const l0 = getLease(ctx.store, id);
+  if (!l0 || !l0.gated) return 0n;
+  if (l0.status === 'active') {
+    const o = mustOrder(ctx.store, l0.order);
+    settleOrder(ctx, deps, l0.order, o);
+    putOrder(ctx, l0.order, o);
+  }
+  const l = getLease(ctx.store, id) as LeaseRecord;
+  if (l.held === 0n) return 0n;
+  const p = getProvider(ctx.store, l.provider) as ProviderRecord;
+  putProvider(ctx, l.provider, { ...p, held: p.held - l.held });
+  putLease(ctx, id, { ...l, held: 0n });
+  ctx.emit('market.lease.released', () => ({ lease: id, provider: encodeAddress(l.provider), amount: l.held }));
+  return l.held;
+}
+
+/**
+ * Verification failed for lease `id` (closed first by the caller): what it earned since its
+ * last release goes back to the customer — into the order's escrow, or to the customer when the
+ * order has closed. The take already paid stays paid. Returns the amount forfeited.
+ */
+export function forfeitLease(ctx: Context, deps: MarketDeps, id: bigint): bigint {
+  const l = getLease(ctx.store, id);
+  if (!l || l.held === 0n) return 0n;
+  const amount = l.held;
+  const p = getProvider(ctx.store, l.provider) as ProviderRecord;
+  putProvider(ctx, l.provider, { ...p, earnings: p.earnings - amount, held: p.held - amount });
+  putLease(ctx, id, { ...l, held: 0n, earned: l.earned - amount, paid: l.paid - amount });
+  const o = mustOrder(ctx.store, l.order);
+  o.paid -= amount;
+  if (o.status === 'closed') {
+    deps.bank.transfer(ctx, MARKET_EARNINGS, o.customer, amount);
+    o.refunded += amount;
+  } else {
+    deps.bank.transfer(ctx, MARKET_EARNINGS, MARKET_ESCROW, amount);
+    o.escrow += amount;
+    rewake(ctx, deps, l.order, o);
+  }
+  putOrder(ctx, l.order, o);
+  ctx.emit('market.lease.forfeited', () => ({ lease: id, provider: encodeAddress(l.provider), customer: encodeAddress(o.customer), amount }));
+  return amount;
 }
 
 /** What settling order `id` now would pay, and when its escrow runs dry at the current rate (a read-only preview). */

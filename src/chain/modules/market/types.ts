@@ -127,6 +127,8 @@ export const providerRecordCodec = struct('ProviderRecord', {
   successes: u64,
   /** Earned in ugw, not yet withdrawn (held by the market's earnings account). */
   earnings: u128,
+  /** The part of `earnings` that verified leases earned since their last verification: not withdrawable yet. */
+  held: u128,
   /** Leases active now. */
   activeLeases: u32,
 });
@@ -194,6 +196,14 @@ export const leaseRecordCodec = struct('LeaseRecord', {
   deposit: u128,
   /** Whether the device's resources are still reserved for it. */
   reserved: bool,
+  /**
+   * A vertical verifies this lease (storage proofs): what it earns is held until the vertical
+   * releases it (a verified proof, a normal end) or forfeits it (failed verification: the
+   * provider share goes back to the customer's escrow).
+   */
+  gated: bool,
+  /** Earned (provider share, ugw) and held, not yet released. */
+  held: u128,
 });
 export type LeaseRecord = Infer<typeof leaseRecordCodec>;
 

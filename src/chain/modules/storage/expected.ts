@@ -11,6 +11,12 @@ export interface StorageDeps {
     getOrder(store: KVReader, id: bigint): OrderRecord | undefined;
     /** Closes an active lease on the chain's authority (settled first). */
     closeLease(ctx: Context, id: bigint, reason: 'failed-verification' | 'customer'): void;
+    /** From now on the lease's earnings are held until released or forfeited. */
+    gateLease(ctx: Context, id: bigint): void;
+    /** Verified (or ended normally): the held earnings become withdrawable. */
+    releaseLease(ctx: Context, id: bigint): bigint;
+    /** Failed verification: the held earnings go back to the customer. */
+    forfeitLease(ctx: Context, id: bigint): bigint;
   };
   bank: {
     transfer(ctx: Context, from: Bytes, to: Bytes, amount: bigint): void;

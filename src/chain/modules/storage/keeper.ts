@@ -210,23 +210,30 @@ export function createDeal(ctx: Context, deps: StorageDeps, sender: Bytes, m: Ms
   shards.forEach((s, j) => {
     ctx.store.set(providerShardKey(s.provider, m.order, j), Uint8Array.of(1));
     ctx.store.set(leaseUsedKey(s.lease), Uint8Array.of(1));
+    // Payments for the shard are held from now on, released by verified proofs.
+    deps.market.gateLease(ctx, s.lease);
   });
   ctx.emit('storage.deal.created', () => ({ order: m.order, customer: encodeAddress(sender), k: m.k, m: m.m, size: m.size, shardBytes, reserve }));
   return d;
 }
 
-/** Ends a shard (its provider stops holding it for the deal). */
-function retireShard(ctx: Context, order: bigint, j: number, s: ShardRecord, status: 'lost' | 'ended'): void {
+/**
+ * Ends a shard (its provider stops holding it for the deal): its lease's held earnings are
+ * released when it ended normally, forfeited to the customer when it was lost.
+ */
+function retireShard(ctx: Context, deps: StorageDeps, order: bigint, j: number, s: ShardRecord, status: 'lost' | 'ended'): void {
   s.status = status;
   s.statusHeight = ctx.block.height;
   ctx.store.delete(providerShardKey(s.provider, order, j));
+  if (status === 'ended') deps.market.releaseLease(ctx, s.lease);
+  else deps.market.forfeitLease(ctx, s.lease);
 }
 
 /** Marks a shard lost (awaiting repair) and closes its lease if still active. */
 function loseShard(ctx: Context, deps: StorageDeps, order: bigint, j: number, s: ShardRecord, why: string): void {
   const l = deps.market.getLease(ctx.store, s.lease);
   if (l && l.status === 'active') deps.market.closeLease(ctx, s.lease, 'failed-verification');
-  retireShard(ctx, order, j, s, 'lost');
+  retireShard(ctx, deps, order, j, s, 'lost');
   ctx.emit('storage.shard.lost', () => ({ order, shard: j, provider: encodeAddress(s.provider), lease: s.lease, reason: why }));
 }
 
@@ -249,7 +256,7 @@ export function closeDeal(ctx: Context, deps: StorageDeps, sender: Bytes, order:
     if (s.status !== 'active') return;
     const l = deps.market.getLease(ctx.store, s.lease);
     if (l && l.status === 'active') deps.market.closeLease(ctx, s.lease, 'customer');
-    retireShard(ctx, order, j, s, 'ended');
+    retireShard(ctx, deps, order, j, s, 'ended');
   });
   endDeal(ctx, deps, order, d, 'customer');
   putDeal(ctx, order, d);
@@ -264,7 +271,7 @@ function refreshDeal(ctx: Context, deps: StorageDeps, order: bigint, d: DealReco
     if (l && l.status === 'active') return;
     changed = true;
     const reason = l?.closeReason ?? 'lease-gone';
-    if (ENDED_REASONS.has(reason)) retireShard(ctx, order, j, s, 'ended');
+    if (ENDED_REASONS.has(reason)) retireShard(ctx, deps, order, j, s, 'ended');
     else loseShard(ctx, deps, order, j, s, reason);
   });
   const active = d.shards.some((s) => s.status === 'active');
@@ -390,7 +397,8 @@ export function prove(ctx: Context, deps: StorageDeps, sender: Bytes, m: MsgProv
       s.proofs++;
       const units = (d.shardBytes + MiB - 1n) / MiB;
       const paid = deps.rewards.recordWork(ctx, { recipient: s.provider, pool: STORAGE_POOL, units, reason: 'storage-proof', device: s.device });
-      ctx.emit('storage.proof.verified', () => ({ period: m.period, order: item.order, shard: item.shard, provider: encodeAddress(s.provider), units, rewarded: paid ? 'yes' : 'no' }));
+      const released = deps.market.releaseLease(ctx, s.lease);
+      ctx.emit('storage.proof.verified', () => ({ period: m.period, order: item.order, shard: item.shard, provider: encodeAddress(s.provider), units, rewarded: paid ? 'yes' : 'no', released }));
     } else {
       forged++;
       // The lease closes as failed verification before the slash jails the device.
@@ -475,6 +483,7 @@ export function repair(ctx: Context, deps: StorageDeps, sender: Bytes, m: MsgRep
   Object.assign(s, { lease: m.lease, provider: l.provider, device: l.device, status: 'active', misses: 0, retrievalFails: 0, statusHeight: ctx.block.height });
   ctx.store.set(providerShardKey(l.provider, m.order, m.shard), Uint8Array.of(1));
   ctx.store.set(leaseUsedKey(m.lease), Uint8Array.of(1));
+  deps.market.gateLease(ctx, m.lease);
   d.repairs++;
   const p = storageParamsOf(ctx.store);
   const fee = d.reserve >= p.repairFee ? p.repairFee : 0n;

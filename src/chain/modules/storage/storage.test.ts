@@ -11,7 +11,7 @@ import type { Event } from '../../events.js';
 import { getAccount } from '../bank/keeper.js';
 import { NO_CAPABILITIES, deviceSignBytes, makerSignBytes } from '../devices/types.js';
 import { getDevice } from '../devices/keeper.js';
-import { getLease, leaseIdsOf } from '../market/keeper.js';
+import { MARKET_EARNINGS, getLease, getOrder, getProvider, leaseIdsOf } from '../market/keeper.js';
 import { challengeLeaves, challengesOf, getDeal, retrievalNonce, retrievalsFor, STORAGE_RESERVE } from './keeper.js';
 import { retrievalReceiptSignBytes, shardAckSignBytes } from './signing.js';
 import { getSeed } from './keeper.js';
@@ -156,8 +156,18 @@ test('storage deal: create, challenges answered, missed and forged proofs punish
     const q = challengesOf(c.app.state, (providers[0] as { p: Ed25519Key }).p.address, period);
     assert.equal(q.length, 1);
     assert.deepEqual(q[0]?.leaves, challengeLeaves(getSeed(c.app.state, period) as Bytes, order, 0, 2, 2));
+    assert.ok(leases.every((l) => getLease(c.app.state, l)?.gated), 'the deal gates its leases: payments held until verified');
+    // p1 takes what it earned before the deal; what it earned since is held.
+    const w = await c.ok((providers[1] as { p: Ed25519Key }).p, 'market/withdraw', {});
+    assert.equal(ofType(w.events, 'market.withdraw').length, 1);
+    assert.ok(BigInt(attr(ofType(w.events, 'market.withdraw')[0] as Event, 'held') as string) > 0n);
+    await c.fails((providers[1] as { p: Ed25519Key }).p, 'market/withdraw', {}, 'market.NOTHING_TO_WITHDRAW', /held until its storage proofs verify/);
     const ok = await c.ok((providers[0] as { p: Ed25519Key }).p, 'storage/prove', { period, proofs: [answer(c, shards[0] as Shard, order, 0, period)] });
     assert.equal(ofType(ok.events, 'storage.proof.verified').length, 1);
+    const released = ofType(ok.events, 'market.lease.released');
+    assert.equal(released.length, 1, 'a verified proof releases the held payments');
+    assert.ok(BigInt(attr(released[0] as Event, 'amount') as string) > 0n);
+    assert.equal(getProvider(c.app.state, (providers[0] as { p: Ed25519Key }).p.address)?.held, 0n);
     assert.equal(ofType(ok.events, 'rewards.contribution').length, 1, 'verified storage counts for the storage pool');
     await c.fails((providers[0] as { p: Ed25519Key }).p, 'storage/prove', { period, proofs: [answer(c, shards[0] as Shard, order, 0, period)] }, 'storage.NOT_DUE', /already answered/);
     await c.fails((providers[3] as { p: Ed25519Key }).p, 'storage/prove', { period, proofs: [answer(c, shards[1] as Shard, order, 1, period)] }, 'storage.NOT_DUE');
@@ -166,6 +176,11 @@ test('storage deal: create, challenges answered, missed and forged proofs punish
     const forged = await c.ok((providers[2] as { p: Ed25519Key }).p, 'storage/prove', { period, proofs: [answer(c, shards[2] as Shard, order, 2, period, true)] });
     assert.equal(ofType(forged.events, 'storage.proof.forged').length, 1);
     assert.equal(ofType(forged.events, 'penalties.slash').length, 1, 'a forged proof is slashed');
+    const forfeited = ofType(forged.events, 'market.lease.forfeited');
+    assert.equal(forfeited.length, 1, "the forger's held payments go back to the customer");
+    assert.ok(BigInt(attr(forfeited[0] as Event, 'amount') as string) > 0n);
+    assert.equal(getLease(c.app.state, leases[2] as bigint)?.held, 0n);
+    assert.equal(getProvider(c.app.state, (providers[2] as { p: Ed25519Key }).p.address)?.held, 0n);
     assert.equal(getDevice(c.app.state, (providers[2] as { d: Ed25519Key }).d.publicKey)?.status, 'jailed');
     assert.equal(getLease(c.app.state, leases[2] as bigint)?.closeReason, 'failed-verification');
     assert.equal(getDeal(c.app.state, order)?.shards[2]?.status, 'lost');
@@ -211,6 +226,15 @@ test('storage deal: create, challenges answered, missed and forged proofs punish
     assert.equal(d2?.shards[2]?.status, 'active');
     assert.equal(d2?.reserve, 0n, 'the repair fee came out of the reserve');
     await c.fails(customer, 'storage/repair', { order, shard: 1, lease: newLease, ack: ack(p4, newLease as bigint, (shards[1] as Shard).root) }, 'storage.INVALID_REPAIR');
+
+    // The books after release and forfeit: the earnings account holds exactly the providers'
+    // unwithdrawn earnings, and every order's deposits are paid, refunded or still in escrow.
+    const earnings = providers.reduce((a, x) => a + (getProvider(c.app.state, x.p.address)?.earnings ?? 0n), 0n);
+    assert.equal(getAccount(c.app.state, MARKET_EARNINGS).balance, earnings);
+    for (let id = 1n; getOrder(c.app.state, id); id++) {
+      const o = getOrder(c.app.state, id) as { deposited: bigint; paid: bigint; refunded: bigint; escrow: bigint };
+      assert.equal(o.deposited, o.paid + o.refunded + o.escrow, `order ${id} books`);
+    }
 
     // The customer closes the deal: the active shards' leases close, the deal ends.
     await c.fails(p4, 'storage/close-deal', { order }, 'storage.NOT_CUSTOMER');
