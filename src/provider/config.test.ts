@@ -123,3 +123,35 @@ test('config: listen addresses; the field table documents every field', () => {
   for (const k of Object.keys(defaultConfigJSON())) assert.ok(documented.has(k), `${k} is documented`);
   assert.match(configFieldsMarkdown(), /^\| Field \| Type \| Default \| Meaning \|/);
 });
+
+test('config: storage is off unless configured; its defaults come from the home directory and hostUri', () => {
+  assert.equal(v({}).storage, undefined);
+  assert.equal(v({ storage: null }).storage, undefined);
+  assert.deepEqual(v({ storage: { capacityBytes: '1099511627776' } }).storage, {
+    dir: join(home, 'storage'),
+    capacityBytes: 1099511627776,
+    listen: '127.0.0.1:8700',
+    gcGraceMs: 86_400_000,
+  });
+  const c = v({ hostUri: 'http://203.0.113.5:9000', storage: { capacityBytes: 4096, dir: '/data/shards', gcGraceMs: 0 } }).storage;
+  assert.deepEqual(c, { dir: '/data/shards', capacityBytes: 4096, listen: '0.0.0.0:9000', gcGraceMs: 0 });
+  assert.equal(v({ hostUri: 'http://localhost', storage: { capacityBytes: 1 } }).storage?.listen, 'localhost:80');
+  const six = v({ hostUri: 'http://[::1]:8701', storage: { capacityBytes: 1 } }).storage?.listen;
+  assert.equal(six, '[::1]:8701');
+  assert.deepEqual(parseListen(six as string, 'storage.listen'), { host: '::1', port: 8701 });
+  assert.equal(v({ hostUri: 'https://sp.example', storage: { capacityBytes: 1, listen: '127.0.0.1:8700' } }).storage?.listen, '127.0.0.1:8700');
+});
+
+test('config: every storage mistake names its field', () => {
+  rejects({ storage: 5 }, 'storage', /null .* or an object/);
+  rejects({ storage: {} }, 'storage.capacityBytes', /required/);
+  rejects({ storage: { capacityBytes: 0 } }, 'storage.capacityBytes', /positive integer/);
+  rejects({ storage: { capacityBytes: '1.5' } }, 'storage.capacityBytes', /positive integer/);
+  rejects({ storage: { capacityBytes: '99999999999999999' } }, 'storage.capacityBytes', /positive integer/);
+  rejects({ storage: { capacityBytes: 1, size: 2 } }, 'storage.size', /not a known field/);
+  rejects({ storage: { capacityBytes: 1, dir: '' } }, 'storage.dir', /empty/);
+  rejects({ storage: { capacityBytes: 1, listen: '8700' } }, 'storage.listen', /host:port/);
+  rejects({ storage: { capacityBytes: 1, listen: '127.0.0.1:9464' } }, 'storage.listen', /same address as metricsListen/);
+  rejects({ storage: { capacityBytes: 1, gcGraceMs: -1 } }, 'storage.gcGraceMs', /integer from 0/);
+  rejects({ hostUri: 'https://sp.example', storage: { capacityBytes: 1 } }, 'storage.listen', /required when hostUri is https/);
+});

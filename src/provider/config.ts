@@ -44,6 +44,18 @@ export type PricingConfig =
     }
   | { type: 'script'; path: string; timeoutMs: number };
 
+/** The storage service (`storage` in provider.json); absent: the agent serves no storage. */
+export interface StorageConfig {
+  /** Shard store directory (absolute). */
+  dir: string;
+  /** Shard data bytes the store may hold. */
+  capacityBytes: number;
+  /** host:port the storage HTTP service listens on. */
+  listen: string;
+  /** A shard none of whose leases is active is deleted after this long. */
+  gcGraceMs: number;
+}
+
 export interface ProviderConfig {
   /** Node API URL. */
   node: string;
@@ -71,6 +83,8 @@ export interface ProviderConfig {
   stateDir: string;
   logLevel: LogLevel;
   jsonLogs: boolean;
+  /** The storage service; absent when not configured. */
+  storage?: StorageConfig;
 }
 
 export interface FieldDoc {
@@ -103,6 +117,11 @@ export const CONFIG_FIELDS: readonly FieldDoc[] = [
   { field: 'stateDir', type: 'path', default: '"provider-state"', description: "Local state (a cache of chain state: leases served, bids standing); relative to the home directory. Deleting it is safe: the agent rebuilds it from the chain." },
   { field: 'logLevel', type: 'string', default: '"info"', description: 'debug, info, warn, error or silent.' },
   { field: 'jsonLogs', type: 'boolean', default: 'false', description: 'JSON lines instead of human lines (also --json-logs).' },
+  { field: 'storage', type: 'object | null', default: 'null', description: 'The storage service customers upload shards to and fetch them from (on hostUri). null: none. {"capacityBytes": "1099511627776"} turns it on; the other fields have defaults.' },
+  { field: 'storage.capacityBytes', type: 'integer', default: '(required)', description: 'Shard bytes the store may hold (a decimal string or a number). An upload that does not fit is refused (INSUFFICIENT_CAPACITY). The leaf-hash files add 1/128 on top.' },
+  { field: 'storage.dir', type: 'path', default: '"storage"', description: 'Shard store directory, relative to the home directory.' },
+  { field: 'storage.listen', type: 'host:port', default: '(from hostUri)', description: "Where the storage service listens. Default: hostUri's port, on hostUri's host when that is a loopback address, else on 0.0.0.0. Required when hostUri is https: the service speaks plain HTTP, so put a TLS proxy in front of it." },
+  { field: 'storage.gcGraceMs', type: 'integer', default: '86400000', description: 'A shard none of whose leases is active any more is deleted after this many ms (24 h by default), freeing its capacity.' },
 ];
 
 /** The file `provider init` writes (JSON form: amounts as strings). */
@@ -126,6 +145,7 @@ export function defaultConfigJSON(): Record<string, unknown> {
     stateDir: 'provider-state',
     logLevel: 'info',
     jsonLogs: false,
+    storage: null,
   };
 }
 
@@ -230,6 +250,40 @@ function parsePricing(v: unknown): PricingConfig {
   }
 }
 
+const STORAGE_FIELDS = ['dir', 'capacityBytes', 'listen', 'gcGraceMs'];
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
+}
+
+/** The storage section: null/absent is none; `hostUri` gives the default listen address. */
+function parseStorage(v: unknown, hostUri: string, home: string): StorageConfig | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw new ProviderConfigError('storage', 'must be null (no storage service) or an object such as {"capacityBytes": "1099511627776"}');
+  for (const k of Object.keys(v)) {
+    if (!STORAGE_FIELDS.includes(k)) throw new ProviderConfigError(`storage.${k}`, `is not a known field (known: ${STORAGE_FIELDS.join(', ')})`);
+  }
+  const cap = v.capacityBytes;
+  let capacityBytes: number;
+  if (cap === undefined) throw new ProviderConfigError('storage.capacityBytes', 'is required: the shard bytes this provider may store, e.g. "1099511627776" (1 TiB)');
+  if (typeof cap === 'number' && Number.isSafeInteger(cap) && cap > 0) capacityBytes = cap;
+  else if (typeof cap === 'string' && /^[0-9]{1,16}$/.test(cap) && Number.isSafeInteger(Number(cap)) && Number(cap) > 0) capacityBytes = Number(cap);
+  else throw new ProviderConfigError('storage.capacityBytes', `must be a positive integer number of bytes (at most 2^53-1), got ${JSON.stringify(cap)}`);
+  const dir = str(v, 'dir', 'storage.dir', 'storage');
+  if (!dir) throw new ProviderConfigError('storage.dir', 'must not be empty');
+  let listen = str(v, 'listen', 'storage.listen', '');
+  if (listen) parseListen(listen, 'storage.listen');
+  else {
+    const u = new URL(hostUri);
+    if (u.protocol === 'https:') {
+      throw new ProviderConfigError('storage.listen', `is required when hostUri is https (${hostUri}): the storage service speaks plain HTTP, so it listens behind a TLS proxy; say where, e.g. "127.0.0.1:8700"`);
+    }
+    const port = u.port || '80';
+    listen = isLoopback(u.hostname) ? `${u.hostname.startsWith('[') || !u.hostname.includes(':') ? u.hostname : `[${u.hostname}]`}:${port}` : `0.0.0.0:${port}`;
+  }
+  return { dir: resolve(home, dir), capacityBytes, listen, gcGraceMs: int(v, 'gcGraceMs', 'storage.gcGraceMs', 86_400_000, 0, 365 * 86_400_000) };
+}
+
 /**
  * Checks a parsed provider.json and fills the defaults. `baseDir` resolves relative paths of
  * the script (the config file's directory); `home` resolves stateDir and keyringDir.
@@ -291,6 +345,10 @@ export function validateConfig(raw: unknown, opts: { home: string; baseDir?: str
   }
   const stateDirRaw = str(raw, 'stateDir', 'stateDir', d.stateDir as string);
   if (!stateDirRaw) throw new ProviderConfigError('stateDir', 'must not be empty');
+  const storage = parseStorage(raw.storage, hostUri, opts.home);
+  if (storage && metricsListen && storage.listen === metricsListen) {
+    throw new ProviderConfigError('storage.listen', `is the same address as metricsListen (${metricsListen}); give each its own port`);
+  }
   return {
     node: node.replace(/\/+$/, ''),
     genesisHash,
@@ -310,14 +368,15 @@ export function validateConfig(raw: unknown, opts: { home: string; baseDir?: str
     stateDir: resolve(opts.home, stateDirRaw),
     logLevel: logLevel as LogLevel,
     jsonLogs,
+    ...(storage ? { storage } : {}),
   };
 }
 
-/** "host:port" (IPv6 as "[::1]:9464"). */
-export function parseListen(s: string): { host: string; port: number } {
+/** "host:port" (IPv6 as "[::1]:9464"); `field` names the config field in the error. */
+export function parseListen(s: string, field = 'metricsListen'): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):([0-9]{1,5})$/.exec(s);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new ProviderConfigError('metricsListen', `must be "host:port" such as "127.0.0.1:9464" (or "" for none), got ${JSON.stringify(s)}`);
+  if (!m || port > 65535) throw new ProviderConfigError(field, `must be "host:port" such as "127.0.0.1:9464"${field === 'metricsListen' ? ' (or "" for none)' : ''}, got ${JSON.stringify(s)}`);
   return { host: (m[1] ?? m[2]) as string, port };
 }
 

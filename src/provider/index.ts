@@ -1,6 +1,8 @@
 /**
  * The provider agent, wired: config → client, operator key, pricing, state store (locked to
- * this process), metrics endpoint, block watcher, agent. `groundwork provider start` calls
+ * this process), metrics endpoint, block watcher, agent, and — when provider.json has a
+ * `storage` section — the shard store (locked too) and its HTTP service, with a periodic
+ * garbage collection of shards whose leases all ended. `groundwork provider start` calls
  * runProvider and stops it on SIGINT/SIGTERM.
  */
 import { createLogger, type Logger } from '../core/log.js';
@@ -9,8 +11,10 @@ import type { Client } from '../client/client.js';
 import { ProviderAgent } from './agent.js';
 import { clientMarketChain, type MarketChain } from './chain.js';
 import type { ProviderConfig } from './config.js';
-import { metricsServer, providerMetrics, type ProviderMetrics } from './metrics.js';
-import { parseListen } from './config.js';
+import { metricsServer, providerMetrics, storageMetrics, type ProviderMetrics } from './metrics.js';
+import { parseListen, type StorageConfig } from './config.js';
+import { ShardStore } from './storage/store.js';
+import { storageChainOf, storageService, type StorageService } from './storage/service.js';
 import { createPricing } from './pricing.js';
 import { fileStateStore, lockStateDir } from './state.js';
 import { blockWatcher } from './watcher.js';
@@ -19,6 +23,8 @@ export { ProviderAgent } from './agent.js';
 export { loadConfig, validateConfig, defaultConfigJSON, configFieldsMarkdown, CONFIG_FIELDS, CONFIG_FILE, ProviderConfigError, type ProviderConfig } from './config.js';
 export { reconcile, type ChainSnapshot, type ReconcileAction } from './reconcile.js';
 export type { ProviderView, LeaseView, OrderView, BidView } from './views.js';
+export { ShardStore, ShardStoreError, ShardUpload, type ShardMeta, type GcResult } from './storage/store.js';
+export { storageService, storageChainOf, type StorageChain, type StorageLease, type StorageService, type StorageServiceOptions } from './storage/service.js';
 
 export interface RunningProvider {
   agent: ProviderAgent;
@@ -26,7 +32,17 @@ export interface RunningProvider {
   /** URL of the metrics endpoint, when one is configured. */
   metricsUrl: string | undefined;
   chain: MarketChain;
+  /** URL of the storage service and its store, when `storage` is configured. */
+  storageUrl: string | undefined;
+  store: ShardStore | undefined;
+  /** Runs one storage garbage collection now (no-op without storage, or before the first reconciliation). */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** How often the store is garbage-collected: a fraction of the grace period, from 1 s to 10 min. */
+function gcEveryMs(c: StorageConfig): number {
+  return Math.min(600_000, Math.max(1_000, Math.floor(c.gcGraceMs / 4)));
 }
 
 export async function runProvider(config: ProviderConfig, deps: { client: Client; signer: Signer; log?: Logger }): Promise<RunningProvider> {
@@ -55,26 +71,91 @@ export async function runProvider(config: ProviderConfig, deps: { client: Client
   );
   let server: ReturnType<typeof metricsServer> | undefined;
   let metricsUrl: string | undefined;
+  let storage: { store: ShardStore; service: StorageService; url: string; unlock: () => void } | undefined;
+  let gcTimer: NodeJS.Timeout | undefined;
+  let gcRunning: Promise<void> | undefined;
+  const sm = config.storage ? storageMetrics(metrics.registry) : undefined;
+
+  /** GC against the agent's active leases; only once it has reconciled (before, it knows none). */
+  const collectGarbage = async (): Promise<void> => {
+    const c = config.storage;
+    if (!storage || !c) return;
+    const st = agent.status();
+    if (st.lastReconcileHeight === '0') return;
+    const active = new Set(Object.keys(st.leases));
+    try {
+      const r = await storage.store.gc({ isActive: (l) => active.has(l), graceMs: c.gcGraceMs });
+      for (const root of r.deleted) log.info('shard-deleted', { root, reason: 'NO_ACTIVE_LEASE' });
+      if (r.deleted.length > 0) {
+        sm?.gcDeleted.inc({}, BigInt(r.deleted.length));
+        sm?.usedBytes.set(BigInt(storage.store.usedBytes));
+        sm?.shards.set(BigInt(storage.store.shardCount));
+      }
+    } catch (e) {
+      metrics.errors.inc({ kind: 'storage-gc' });
+      log.warn('storage-gc-failed', { error: e instanceof Error ? e.message : String(e) });
+    }
+  };
+
+  const stopStorage = async () => {
+    clearInterval(gcTimer);
+    await gcRunning;
+    if (!storage) return;
+    await storage.service.stop();
+    storage.unlock();
+  };
+
   try {
     if (config.metricsListen) {
       const { host, port } = parseListen(config.metricsListen);
       server = metricsServer({ host, port, registry: metrics.registry, log, status: () => agent.status() });
       metricsUrl = await server.start();
     }
-    log.info('provider-agent-starting', { address: chain.address, node: config.node, strategy: pricing.name, metrics: metricsUrl ?? 'off', stateDir: config.stateDir });
+    if (config.storage) {
+      const c = config.storage;
+      const unlockStore = c.dir === config.stateDir ? () => {} : lockStateDir(c.dir);
+      try {
+        const store = await ShardStore.open({ dir: c.dir, capacityBytes: c.capacityBytes });
+        for (const p of store.problems) log.warn('storage-shard-skipped', { path: p.path, reason: p.reason });
+        const { host, port } = parseListen(c.listen, 'storage.listen');
+        const service = storageService({ store, chain: storageChainOf(chain), operator: deps.signer, host, port, log, ...(sm ? { metrics: sm } : {}) });
+        storage = { store, service, url: await service.start(), unlock: unlockStore };
+      } catch (e) {
+        unlockStore();
+        throw e;
+      }
+      gcTimer = setInterval(() => {
+        if (gcRunning) return;
+        gcRunning = collectGarbage().finally(() => (gcRunning = undefined));
+      }, gcEveryMs(c));
+      gcTimer.unref();
+    }
+    log.info('provider-agent-starting', {
+      address: chain.address,
+      node: config.node,
+      strategy: pricing.name,
+      metrics: metricsUrl ?? 'off',
+      storage: storage ? `${storage.url} (${storage.store.shardCount} shards, ${storage.store.usedBytes}/${storage.store.capacityBytes} bytes, dir ${config.storage?.dir})` : 'off',
+      stateDir: config.stateDir,
+    });
     await agent.start();
   } catch (e) {
+    await stopStorage();
     await server?.stop();
     unlock();
     throw e;
   }
-  log.info('provider-agent-running', { address: chain.address, metrics: metricsUrl ?? 'off' });
+  log.info('provider-agent-running', { address: chain.address, metrics: metricsUrl ?? 'off', storage: storage?.url ?? 'off' });
   return {
     agent,
     metrics,
     metricsUrl,
     chain,
+    storageUrl: storage?.url,
+    store: storage?.store,
+    collectGarbage,
     async stop() {
+      await stopStorage();
       await agent.stop();
       await server?.stop();
       unlock();

@@ -98,6 +98,22 @@ export function providerMetrics(r = new Registry()) {
 }
 export type ProviderMetrics = ReturnType<typeof providerMetrics>;
 
+/** The storage service's metrics, registered only when the agent serves storage. */
+export function storageMetrics(r: Registry) {
+  const p = 'groundwork_provider_storage_';
+  return {
+    uploads: r.counter(`${p}uploads_total`, 'Shard uploads, by result: ok, or the refusal code (BROKEN: the client went away mid-body).'),
+    uploadBytes: r.counter(`${p}upload_bytes_total`, 'Shard bytes received and stored (uploads of a shard already held are not counted).'),
+    downloads: r.counter(`${p}downloads_total`, 'Pieces and leaves served, by kind.'),
+    downloadBytes: r.counter(`${p}download_bytes_total`, 'Bytes of pieces and leaves served.'),
+    usedBytes: r.gauge(`${p}used_bytes`, 'Bytes of the shards stored.'),
+    capacityBytes: r.gauge(`${p}capacity_bytes`, 'Configured storage capacity, in bytes.'),
+    shards: r.gauge(`${p}shards`, 'Shards stored.'),
+    gcDeleted: r.counter(`${p}gc_deleted_total`, 'Shards deleted because none of their leases was active any more for the grace period.'),
+  };
+}
+export type StorageMetrics = ReturnType<typeof storageMetrics>;
+
 /**
  * Serves GET /metrics, GET /status (the agent's local view, JSON) and GET /healthz; start()
  * resolves with the bound URL.

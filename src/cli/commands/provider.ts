@@ -142,7 +142,7 @@ export function providerCommand(program: Command): void {
       const signer = await operatorSigner(config);
       const log = createLogger({ level: config.logLevel, json: config.jsonLogs });
       const running = await runProvider(config, { client: clientFor(cli, config.node, config), signer, log });
-      cli.note(`Provider agent running for ${encodeAddress(signer.address)} (node ${config.node}${running.metricsUrl ? `, metrics ${running.metricsUrl}/metrics` : ''}); Ctrl-C to stop`);
+      cli.note(`Provider agent running for ${encodeAddress(signer.address)} (node ${config.node}${running.metricsUrl ? `, metrics ${running.metricsUrl}/metrics` : ''}${running.storageUrl ? `, storage ${running.storageUrl}` : ''}); Ctrl-C to stop`);
       await new Promise<void>((done) => {
         let count = 0;
         const handler = (sig: NodeJS.Signals) => {

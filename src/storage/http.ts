@@ -1,0 +1,565 @@
+/**
+ * The customer's side of the provider storage protocol (.scratch/storage-contract.md, "Provider
+ * HTTP protocol"), and the protocol's constants, which the provider's service
+ * (src/provider/storage/service.ts) imports so both ends name the same headers and codes.
+ *
+ * Every answer is checked before it is returned: an upload's acknowledgment must be signed over
+ * exactly the lease, root and size that were sent (and by the expected provider, when given);
+ * a piece must hash to a piece root that its proof places at its index under the shard root; a
+ * leaf must verify against the root and its retrieval receipt must be signed. A provider that
+ * answers otherwise gets a ProviderHttpError BAD_RESPONSE, never a silently wrong value.
+ *
+ * Plain `fetch` (undici, bundled with Node): uploads stream the body (`duplex: 'half'`, and
+ * `redirect: 'error'`, without which undici buffers the whole body) with a Content-Length, so
+ * undici itself refuses to send more or fewer bytes than declared; every call has a timeout
+ * through an AbortSignal. An upload's timeout is an idle timeout (no byte sent and
+ * no answer for that long), since a GiB shard over a slow link may rightly take an hour.
+ */
+import type { Readable } from 'node:stream';
+import { equals, fromBase64, fromHex, toHex, type Bytes } from '../core/bytes.js';
+import { GroundworkError, type ErrorOptions } from '../core/errors.js';
+import { addressFromPublicKey, encodeAddress, verifySignature, type Signer } from '../core/keys.js';
+import { isPieceSize, LEAF_SIZE, leafHash, MAX_PIECE_SIZE, pieceRoot, verifyLeaf, verifyPiece } from '../core/shardtree.js';
+import { retrievalReceiptSignBytes, shardAckSignBytes, uploadAuthSignBytes } from '../chain/modules/storage/signing.js';
+
+// ---------------------------------------------------------------------------------------------
+// The protocol: headers, codes, bodies
+
+/** Request and response headers of the protocol (lowercase, as Node presents them). */
+export const STORAGE_HEADERS = {
+  root: 'x-gw-root',
+  bytes: 'x-gw-bytes',
+  pieceSize: 'x-gw-piece-size',
+  expires: 'x-gw-expires',
+  pubKey: 'x-gw-pubkey',
+  signature: 'x-gw-signature',
+  proof: 'x-gw-proof',
+  pieces: 'x-gw-pieces',
+} as const;
+
+/**
+ * The codes a provider answers with (body `{ code, message }`), with their HTTP status:
+ * 400 INVALID_REQUEST, INVALID_SIZE, SIZE_MISMATCH; 401 BAD_SIGNATURE, AUTH_EXPIRED;
+ * 403 NOT_OUR_LEASE, WRONG_CUSTOMER; 404 LEASE_NOT_FOUND, SHARD_NOT_FOUND, PIECE_NOT_FOUND,
+ * LEAF_NOT_FOUND, NOT_FOUND; 409 LEASE_NOT_ACTIVE, NOT_A_STORAGE_LEASE; 413 INSUFFICIENT_CAPACITY;
+ * 422 ROOT_MISMATCH; 500 SHARD_CORRUPT, INTERNAL; 503 CHAIN_UNAVAILABLE.
+ */
+export type ProviderErrorCode =
+  | 'INVALID_REQUEST'
+  | 'INVALID_SIZE'
+  | 'SIZE_MISMATCH'
+  | 'BAD_SIGNATURE'
+  | 'AUTH_EXPIRED'
+  | 'NOT_OUR_LEASE'
+  | 'WRONG_CUSTOMER'
+  | 'LEASE_NOT_FOUND'
+  | 'SHARD_NOT_FOUND'
+  | 'PIECE_NOT_FOUND'
+  | 'LEAF_NOT_FOUND'
+  | 'NOT_FOUND'
+  | 'LEASE_NOT_ACTIVE'
+  | 'NOT_A_STORAGE_LEASE'
+  | 'INSUFFICIENT_CAPACITY'
+  | 'ROOT_MISMATCH'
+  | 'SHARD_CORRUPT'
+  | 'INTERNAL'
+  | 'CHAIN_UNAVAILABLE';
+
+export const PROVIDER_ERROR_STATUS: Readonly<Record<ProviderErrorCode, number>> = {
+  INVALID_REQUEST: 400,
+  INVALID_SIZE: 400,
+  SIZE_MISMATCH: 400,
+  BAD_SIGNATURE: 401,
+  AUTH_EXPIRED: 401,
+  NOT_OUR_LEASE: 403,
+  WRONG_CUSTOMER: 403,
+  LEASE_NOT_FOUND: 404,
+  SHARD_NOT_FOUND: 404,
+  PIECE_NOT_FOUND: 404,
+  LEAF_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  LEASE_NOT_ACTIVE: 409,
+  NOT_A_STORAGE_LEASE: 409,
+  INSUFFICIENT_CAPACITY: 413,
+  ROOT_MISMATCH: 422,
+  SHARD_CORRUPT: 500,
+  INTERNAL: 500,
+  CHAIN_UNAVAILABLE: 503,
+};
+
+/** 200 of PUT /v1/leases/:lease/shard: the provider's signed acknowledgment (hex; bytes decimal). */
+export interface ShardAckJSON {
+  root: string;
+  bytes: string;
+  pubKey: string;
+  signature: string;
+}
+
+/** 200 of GET /v1/shards/:root/leaves/:index. */
+export interface LeafJSON {
+  /** The leaf, base64 (LEAF_SIZE bytes). */
+  data: string;
+  /** Path hashes, hex, leaf to root. */
+  proof: string[];
+  leafCount: number;
+  receipt: { pubKey: string; signature: string };
+}
+
+/** 200 of GET /v1/storage/status. Capacity counts shard data bytes (the leaf-hash files, 1/128 of that, come on top). */
+export interface StorageStatusJSON {
+  capacityBytes: number;
+  usedBytes: number;
+  shards: number;
+}
+
+export const uploadPath = (lease: bigint | string): string => `/v1/leases/${lease}/shard`;
+export const piecePath = (root: string, index: number): string => `/v1/shards/${root}/pieces/${index}`;
+export const leafPath = (root: string, index: number, nonce: string): string => `/v1/shards/${root}/leaves/${index}?nonce=${nonce}`;
+export const STATUS_PATH = '/v1/storage/status';
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/**
+ * A storage request to a provider failed. `code` is the provider's own code (ProviderErrorCode)
+ * when it answered with one, else PROVIDER_UNREACHABLE, PROVIDER_TIMEOUT, BAD_RESPONSE (the
+ * answer failed verification or was malformed), ABORTED (the caller's signal) or
+ * INVALID_ARGUMENT (a mistake in the call).
+ * `provider` is the host URI asked; the message says what to do next.
+ */
+export class ProviderHttpError extends GroundworkError {
+  override name = 'ProviderHttpError';
+  constructor(
+    code: string,
+    message: string,
+    readonly provider: string,
+    readonly status: number | undefined = undefined,
+    opts: ErrorOptions = {},
+  ) {
+    super(code, message, opts);
+  }
+}
+
+export type ProviderHttpErrorType = ProviderHttpError;
+
+/** What a customer can do about each refusal. */
+const HINTS: Partial<Record<string, string>> = {
+  BAD_SIGNATURE: 'the upload authorization did not verify: sign with the lease customer\'s key and the right chain id',
+  AUTH_EXPIRED: 'the upload authorization expired before it arrived: check this machine\'s clock, or allow more time (expiresMs)',
+  NOT_OUR_LEASE: 'the lease belongs to another provider: upload to the host URI of the lease\'s provider',
+  WRONG_CUSTOMER: 'sign with the key of the account that owns the lease',
+  LEASE_NOT_FOUND: 'the provider\'s node does not know the lease (yet): wait for the lease\'s block, or check the lease id',
+  LEASE_NOT_ACTIVE: 'the lease is closed: order storage again',
+  NOT_A_STORAGE_LEASE: 'the lease is for another kind of resource',
+  INSUFFICIENT_CAPACITY: 'the provider is full: use another provider',
+  ROOT_MISMATCH: 'the bytes sent do not hash to the root: re-encode the file and upload the shard again',
+  SIZE_MISMATCH: 'the body was not exactly the declared number of bytes',
+  INVALID_SIZE: 'a shard is a whole number of pieces, and the piece size a power of two from 4 KiB to 1 MiB',
+  CHAIN_UNAVAILABLE: 'the provider cannot read the chain right now: retry later',
+  SHARD_NOT_FOUND: 'the provider does not hold this shard: fetch it from another provider',
+  PIECE_NOT_FOUND: 'the shard has fewer pieces than that',
+  LEAF_NOT_FOUND: 'the shard has fewer leaves than that',
+  SHARD_CORRUPT: 'the provider\'s copy is damaged: fetch from another provider, and report it',
+  PROVIDER_UNREACHABLE: 'is the provider online, and is its registered host URI reachable from here?',
+  PROVIDER_TIMEOUT: 'the provider stopped answering: retry, or use another provider',
+  BAD_RESPONSE: 'the provider answered with data that does not verify: do not trust it; use another provider',
+};
+
+function fail(provider: string, what: string, code: string, detail: string, status?: number, cause?: unknown): ProviderHttpError {
+  const hint = HINTS[code];
+  return new ProviderHttpError(code, `${what} at ${provider} failed (${code}): ${detail}${hint ? `; ${hint}` : ''}`, provider, status, cause === undefined ? {} : { cause });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+function url(hostUri: string, path: string): string {
+  return `${hostUri.replace(/\/+$/, '')}${path}`;
+}
+
+/** One fetch; network failures and timeouts become ProviderHttpError. */
+async function request(hostUri: string, what: string, path: string, init: RequestInit & { duplex?: 'half' }, timedOut: () => boolean): Promise<Response> {
+  try {
+    return await fetch(url(hostUri, path), init);
+  } catch (e) {
+    if (timedOut() || (e instanceof Error && e.name === 'TimeoutError')) throw fail(hostUri, what, 'PROVIDER_TIMEOUT', 'no answer in time', undefined, e);
+    if (init.signal?.aborted) throw fail(hostUri, what, 'ABORTED', 'aborted by the caller', undefined, e);
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw fail(hostUri, what, 'PROVIDER_UNREACHABLE', cause?.message ?? (e instanceof Error ? e.message : String(e)), undefined, e);
+  }
+}
+
+/** Throws the provider's `{ code, message }` (or a BAD_RESPONSE) for a non-2xx answer. */
+async function throwIfError(res: Response, hostUri: string, what: string): Promise<void> {
+  if (res.ok) return;
+  const text = Buffer.from(await readLimited(res, 64 << 10, hostUri, what)).toString('utf8');
+  let body: { code?: unknown; message?: unknown } | undefined;
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    // not JSON: reported below
+  }
+  if (body && typeof body.code === 'string') {
+    throw fail(hostUri, what, body.code, typeof body.message === 'string' ? body.message : `HTTP ${res.status}`, res.status);
+  }
+  throw fail(hostUri, what, 'BAD_RESPONSE', `HTTP ${res.status} without a {code, message} body: ${text.slice(0, 120)}`, res.status);
+}
+
+/** The body of a response, refusing one longer than `max` bytes (a provider cannot make us buffer without bound). */
+async function readLimited(res: Response, max: number, hostUri: string, what: string): Promise<Uint8Array> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel();
+    throw fail(hostUri, what, 'BAD_RESPONSE', `the answer is ${declared} bytes, at most ${max} expected`);
+  }
+  const out = new Uint8Array(Number.isSafeInteger(declared) && declared >= 0 ? declared : max);
+  let n = 0;
+  if (res.body) {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      if (n + chunk.length > out.length) {
+        await res.body.cancel().catch(() => {});
+        throw fail(hostUri, what, 'BAD_RESPONSE', `the answer is longer than ${out.length} bytes`);
+      }
+      out.set(chunk, n);
+      n += chunk.length;
+    }
+  }
+  return out.subarray(0, n);
+}
+
+async function readJson<T>(res: Response, max: number, hostUri: string, what: string): Promise<T> {
+  const bytes = await readLimited(res, max, hostUri, what);
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+  } catch (e) {
+    throw fail(hostUri, what, 'BAD_RESPONSE', 'the answer is not JSON', res.status, e);
+  }
+}
+
+function hexField(v: unknown, len: number, field: string, hostUri: string, what: string): Bytes {
+  if (typeof v !== 'string' || v.length !== len * 2 || !/^[0-9a-fA-F]*$/.test(v)) throw fail(hostUri, what, 'BAD_RESPONSE', `${field} is not ${len} bytes of hex`);
+  return fromHex(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upload
+
+export interface UploadShardParameters {
+  lease: bigint;
+  /** The shard root (core/shardtree) the body must hash to. */
+  root: Bytes;
+  /** Exactly the body's length. */
+  bytes: bigint | number;
+  pieceSize: number;
+  /** The lease customer's key: signs the upload authorization. */
+  key: Signer;
+  chainId: string;
+  /** The shard's bytes, streamed (never held whole in memory here). */
+  body: AsyncIterable<Uint8Array> | Readable;
+  /** When given, the ack must be signed by this account (bech32): the lease's provider. */
+  expectedProvider?: string;
+  /** Unix ms the authorization stops being valid; default now + 1 hour. */
+  expiresMs?: number;
+  /** Abort when nothing was sent or received for this long; default 120 s. */
+  idleTimeoutMs?: number;
+  /** Called as bytes are handed to the connection. */
+  onProgress?: (sentBytes: number, totalBytes: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface UploadShardReturnType {
+  root: Bytes;
+  bytes: bigint;
+  /** The provider's account key and its address (bech32). */
+  pubKey: Bytes;
+  provider: string;
+  /** Over shardAckSignBytes(chainId, lease, root, bytes): what the chain accepts as proof of custody. */
+  signature: Bytes;
+}
+
+export type UploadShardErrorType = ProviderHttpError;
+
+/**
+ * Streams one shard to a provider for a lease and returns its verified acknowledgment. The
+ * provider checks the authorization, the lease and its capacity before reading the body, then
+ * recomputes the root; a refusal is a ProviderHttpError with its code (ROOT_MISMATCH,
+ * INSUFFICIENT_CAPACITY, ...).
+ */
+export async function uploadShard(hostUri: string, p: UploadShardParameters): Promise<UploadShardReturnType> {
+  const what = `uploading the shard of lease ${p.lease}`;
+  const total = BigInt(p.bytes);
+  if (p.root.length !== 32) throw fail(hostUri, what, 'INVALID_ARGUMENT', `root is ${p.root.length} bytes, not 32`);
+  if (!isPieceSize(p.pieceSize)) throw fail(hostUri, what, 'INVALID_ARGUMENT', `piece size ${p.pieceSize} is not a power of two from ${LEAF_SIZE} to ${MAX_PIECE_SIZE}`);
+  if (total <= 0n || total % BigInt(p.pieceSize) !== 0n || total > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw fail(hostUri, what, 'INVALID_ARGUMENT', `bytes ${total} is not a positive multiple of the piece size ${p.pieceSize}`);
+  }
+  const totalN = Number(total);
+  const expires = BigInt(p.expiresMs ?? Date.now() + 3_600_000);
+  const signature = p.key.sign(uploadAuthSignBytes(p.chainId, p.lease, p.root, total, expires));
+
+  const idleMs = p.idleTimeoutMs ?? 120_000;
+  const ctl = new AbortController();
+  let idle = false;
+  let timer: NodeJS.Timeout | undefined;
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      idle = true;
+      ctl.abort();
+    }, idleMs);
+  };
+  const onAbort = () => ctl.abort();
+  if (p.signal?.aborted) throw fail(hostUri, what, 'ABORTED', 'aborted by the caller');
+  p.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const it = (p.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  let sent = 0;
+  // Our own failures while feeding the body (the caller's stream broke, or ran long): reported
+  // as themselves, not as the network failure undici turns them into.
+  let bodyError: unknown;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await it.next();
+      } catch (e) {
+        bodyError = e;
+        throw e;
+      }
+      if (r.done) {
+        if (sent === totalN) return c.close();
+        bodyError = fail(hostUri, what, 'INVALID_ARGUMENT', `the body ended after ${sent} of the declared ${totalN} bytes`);
+        throw bodyError;
+      }
+      if (!(r.value instanceof Uint8Array)) {
+        bodyError = fail(hostUri, what, 'INVALID_ARGUMENT', 'the body yielded something other than bytes');
+        throw bodyError;
+      }
+      sent += r.value.length;
+      if (sent > totalN) {
+        bodyError = fail(hostUri, what, 'INVALID_ARGUMENT', `the body is longer than the declared ${totalN} bytes`);
+        throw bodyError;
+      }
+      touch();
+      p.onProgress?.(sent, totalN);
+      c.enqueue(r.value);
+    },
+    cancel() {
+      // Not awaited: a source stuck in an await would hold the cancellation forever.
+      void it.return?.()?.catch(() => {});
+    },
+  });
+
+  touch();
+  let res: Response;
+  try {
+    res = await request(
+      hostUri,
+      what,
+      uploadPath(p.lease),
+      {
+        method: 'PUT',
+        body,
+        duplex: 'half',
+        // Not only a policy: for any other redirect mode undici tees the body so it could replay
+        // it after a redirect, and so holds the whole upload in memory (nodejs/undici#4058;
+        // measured: 48 MiB live for a 48 MiB body, 4 MiB with 'error').
+        redirect: 'error',
+        signal: ctl.signal,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(totalN),
+          [STORAGE_HEADERS.root]: toHex(p.root),
+          [STORAGE_HEADERS.bytes]: String(totalN),
+          [STORAGE_HEADERS.pieceSize]: String(p.pieceSize),
+          [STORAGE_HEADERS.expires]: expires.toString(),
+          [STORAGE_HEADERS.pubKey]: toHex(p.key.publicKey),
+          [STORAGE_HEADERS.signature]: toHex(signature),
+        },
+      },
+      () => idle,
+    );
+  } catch (e) {
+    clearTimeout(timer);
+    p.signal?.removeEventListener('abort', onAbort);
+    void it.return?.()?.catch(() => {});
+    if (bodyError !== undefined) throw bodyError;
+    if (e instanceof ProviderHttpError && e.code === 'PROVIDER_UNREACHABLE' && sent > 0) {
+      throw fail(hostUri, what, e.code, `the connection broke after ${sent} of ${totalN} bytes`, undefined, e);
+    }
+    throw e;
+  }
+  try {
+    touch();
+    await throwIfError(res, hostUri, what);
+    const j = await readJson<Partial<ShardAckJSON>>(res, 64 << 10, hostUri, what);
+    return verifyAck(j, { hostUri, chainId: p.chainId, lease: p.lease, root: p.root, bytes: total, ...(p.expectedProvider !== undefined ? { expectedProvider: p.expectedProvider } : {}) });
+  } catch (e) {
+    if (idle && !(e instanceof ProviderHttpError)) throw fail(hostUri, what, 'PROVIDER_TIMEOUT', `no answer for ${idleMs} ms`, undefined, e);
+    if (ctl.signal.aborted && !(e instanceof ProviderHttpError)) throw fail(hostUri, what, 'ABORTED', 'aborted by the caller', undefined, e);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    p.signal?.removeEventListener('abort', onAbort);
+    // A refusal answered before the body was read: let the caller's source go (a no-op when it ended).
+    void it.return?.()?.catch(() => {});
+  }
+}
+
+/** Checks an acknowledgment: same root and size, signature over shardAckSignBytes, the expected signer. */
+export function verifyAck(
+  j: Partial<ShardAckJSON>,
+  want: { hostUri: string; chainId: string; lease: bigint; root: Bytes; bytes: bigint; expectedProvider?: string },
+): UploadShardReturnType {
+  const what = `uploading the shard of lease ${want.lease}`;
+  const root = hexField(j.root, 32, 'ack.root', want.hostUri, what);
+  const pubKey = hexField(j.pubKey, 32, 'ack.pubKey', want.hostUri, what);
+  const signature = hexField(j.signature, 64, 'ack.signature', want.hostUri, what);
+  if (typeof j.bytes !== 'string' || !/^[0-9]{1,20}$/.test(j.bytes)) throw fail(want.hostUri, what, 'BAD_RESPONSE', 'ack.bytes is not a decimal string');
+  const bytes = BigInt(j.bytes);
+  if (!equals(root, want.root) || bytes !== want.bytes) {
+    throw fail(want.hostUri, what, 'BAD_RESPONSE', `the ack is for root ${toHex(root)} and ${bytes} bytes, not the ${toHex(want.root)} and ${want.bytes} sent`);
+  }
+  if (!verifySignature(pubKey, shardAckSignBytes(want.chainId, want.lease, root, bytes), signature)) {
+    throw fail(want.hostUri, what, 'BAD_RESPONSE', `the ack's signature does not verify (chain ${want.chainId})`);
+  }
+  const provider = encodeAddress(addressFromPublicKey(pubKey));
+  if (want.expectedProvider !== undefined && provider !== want.expectedProvider) {
+    throw fail(want.hostUri, what, 'BAD_RESPONSE', `the ack is signed by ${provider}, not by the lease's provider ${want.expectedProvider}`);
+  }
+  return { root, bytes, pubKey, provider, signature };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pieces
+
+/** The root of a piece from its bytes (a whole number of leaves, a power of two of them). */
+export function pieceRootOf(data: Bytes): Bytes {
+  const hashes: Bytes[] = [];
+  for (let o = 0; o < data.length; o += LEAF_SIZE) hashes.push(leafHash(data.subarray(o, o + LEAF_SIZE)));
+  return pieceRoot(hashes);
+}
+
+/**
+ * Whether `data` is piece `index` of a shard of `pieces` pieces with root `root`, by `proof`
+ * (the path from the piece's root to the shard root). A piece is a valid piece size long.
+ */
+export function verifyPieceData(data: Bytes, index: number, pieces: number, proof: readonly Bytes[], root: Bytes): boolean {
+  if (!isPieceSize(data.length)) return false;
+  return verifyPiece(pieceRootOf(data), index, pieces, proof, root);
+}
+
+export interface FetchPieceOptions {
+  /** The piece count the caller knows (the manifest's segments); the provider's claim must match. */
+  pieces?: number;
+  /** The piece size the caller knows (the manifest's pieceSize). */
+  pieceSize?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface FetchPieceReturnType {
+  data: Bytes;
+  proof: Bytes[];
+  pieces: number;
+}
+
+/** Fetches piece `index` of the shard `root` and verifies it against the root (BAD_RESPONSE when it does not). */
+export async function fetchPiece(hostUri: string, root: Bytes, index: number, opts: FetchPieceOptions = {}): Promise<FetchPieceReturnType> {
+  const rootHex = toHex(root);
+  const what = `fetching piece ${index} of shard ${rootHex.slice(0, 16)}…`;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+  const res = await request(hostUri, what, piecePath(rootHex, index), { signal }, () => false);
+  await throwIfError(res, hostUri, what);
+  const piecesHeader = res.headers.get(STORAGE_HEADERS.pieces) ?? '';
+  const proofHeader = res.headers.get(STORAGE_HEADERS.proof) ?? '';
+  const data = await readLimited(res, opts.pieceSize ?? MAX_PIECE_SIZE, hostUri, what);
+  if (!/^[0-9]{1,10}$/.test(piecesHeader)) throw fail(hostUri, what, 'BAD_RESPONSE', `${STORAGE_HEADERS.pieces} is missing or not a count`);
+  const pieces = Number(piecesHeader);
+  if (opts.pieces !== undefined && pieces !== opts.pieces) throw fail(hostUri, what, 'BAD_RESPONSE', `the provider says the shard has ${pieces} pieces, the manifest ${opts.pieces}`);
+  if (proofHeader.length % 64 !== 0 || !/^[0-9a-fA-F]*$/.test(proofHeader)) throw fail(hostUri, what, 'BAD_RESPONSE', `${STORAGE_HEADERS.proof} is not a list of 32-byte hex hashes`);
+  const flat = fromHex(proofHeader);
+  const proof: Bytes[] = [];
+  for (let o = 0; o < flat.length; o += 32) proof.push(flat.subarray(o, o + 32));
+  if (opts.pieceSize !== undefined && data.length !== opts.pieceSize) throw fail(hostUri, what, 'BAD_RESPONSE', `the piece is ${data.length} bytes, not ${opts.pieceSize}`);
+  if (!verifyPieceData(data, index, pieces, proof, root)) throw fail(hostUri, what, 'BAD_RESPONSE', 'the piece does not verify against the shard root');
+  return { data, proof, pieces };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leaves (retrieval checks)
+
+export interface FetchLeafOptions {
+  /** The chain the receipt is for (part of what the provider signs). */
+  chainId: string;
+  /** When given, the receipt must be signed by this account (bech32). */
+  expectedProvider?: string;
+  /** The leaf count the caller knows (shardBytes / LEAF_SIZE); the provider's claim must match. */
+  leafCount?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface FetchLeafReturnType {
+  data: Bytes;
+  proof: Bytes[];
+  leafCount: number;
+  /** The provider's retrieval receipt: over retrievalReceiptSignBytes(chainId, root, leaf, leafHash(data), nonce). */
+  receipt: { pubKey: Bytes; signature: Bytes };
+  /** The receipt signer's address (bech32). */
+  provider: string;
+}
+
+/** Fetches leaf `leaf` of shard `root` for the checker's 32-byte nonce; verifies the leaf and the receipt. */
+export async function fetchLeaf(hostUri: string, root: Bytes, leaf: number, nonce: Bytes, opts: FetchLeafOptions): Promise<FetchLeafReturnType> {
+  const rootHex = toHex(root);
+  const what = `fetching leaf ${leaf} of shard ${rootHex.slice(0, 16)}…`;
+  if (nonce.length !== 32) throw fail(hostUri, what, 'INVALID_ARGUMENT', `the nonce is ${nonce.length} bytes, not 32`);
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+  const res = await request(hostUri, what, leafPath(rootHex, leaf, toHex(nonce)), { signal }, () => false);
+  await throwIfError(res, hostUri, what);
+  const j = await readJson<Partial<LeafJSON>>(res, 64 << 10, hostUri, what);
+  let data: Bytes;
+  try {
+    data = fromBase64(typeof j.data === 'string' ? j.data : '');
+  } catch (e) {
+    throw fail(hostUri, what, 'BAD_RESPONSE', 'data is not base64', res.status, e);
+  }
+  if (!Array.isArray(j.proof) || typeof j.leafCount !== 'number' || !Number.isSafeInteger(j.leafCount) || typeof j.receipt !== 'object' || j.receipt === null) {
+    throw fail(hostUri, what, 'BAD_RESPONSE', 'the answer lacks proof, leafCount or receipt');
+  }
+  const proof = j.proof.map((h, i) => hexField(h, 32, `proof[${i}]`, hostUri, what));
+  const leafCount = j.leafCount;
+  if (opts.leafCount !== undefined && leafCount !== opts.leafCount) throw fail(hostUri, what, 'BAD_RESPONSE', `the provider says the shard has ${leafCount} leaves, the caller ${opts.leafCount}`);
+  if (!verifyLeaf(data, leaf, leafCount, proof, root)) throw fail(hostUri, what, 'BAD_RESPONSE', 'the leaf does not verify against the shard root');
+  const pubKey = hexField(j.receipt.pubKey, 32, 'receipt.pubKey', hostUri, what);
+  const signature = hexField(j.receipt.signature, 64, 'receipt.signature', hostUri, what);
+  if (!verifySignature(pubKey, retrievalReceiptSignBytes(opts.chainId, root, leaf, leafHash(data), nonce), signature)) {
+    throw fail(hostUri, what, 'BAD_RESPONSE', `the retrieval receipt's signature does not verify (chain ${opts.chainId})`);
+  }
+  const provider = encodeAddress(addressFromPublicKey(pubKey));
+  if (opts.expectedProvider !== undefined && provider !== opts.expectedProvider) {
+    throw fail(hostUri, what, 'BAD_RESPONSE', `the receipt is signed by ${provider}, not by ${opts.expectedProvider}`);
+  }
+  return { data, proof, leafCount, receipt: { pubKey, signature }, provider };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status
+
+export type StorageStatusReturnType = StorageStatusJSON;
+
+/** The provider's capacity, bytes used and shard count. */
+export async function storageStatus(hostUri: string, opts: { timeoutMs?: number } = {}): Promise<StorageStatusReturnType> {
+  const what = 'reading the storage status';
+  const res = await request(hostUri, what, STATUS_PATH, { signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) }, () => false);
+  await throwIfError(res, hostUri, what);
+  const j = await readJson<Partial<StorageStatusJSON>>(res, 64 << 10, hostUri, what);
+  const n = (v: unknown, f: string) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw fail(hostUri, what, 'BAD_RESPONSE', `${f} is not a non-negative integer`);
+    return v;
+  };
+  return { capacityBytes: n(j.capacityBytes, 'capacityBytes'), usedBytes: n(j.usedBytes, 'usedBytes'), shards: n(j.shards, 'shards') };
+}

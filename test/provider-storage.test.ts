@@ -1,0 +1,136 @@
+/**
+ * The provider's storage service with real processes: a node, `groundwork provider start` with a
+ * `storage` section in provider.json, and a customer with the SDK's storage client. The agent wins
+ * a storage lease; the customer uploads a shard for it (the lease is read from the chain by the
+ * agent) and gets an ack that verifies; pieces and a leaf with its receipt come back verified; an
+ * upload signed by someone else is refused; when the customer closes the lease, the agent's GC
+ * deletes the shard (grace 0 here) and the capacity is free again.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { cliIn, freePort, spawnCli, startNode, tempDir, testKey, type LiveProcess } from '../src/testkit/index.js';
+import { createClient } from '../src/client/client.js';
+import { Keyring } from '../src/client/keyring.js';
+import { signAndSend } from '../src/client/actions/signAndSend.js';
+import { toHex, type Bytes } from '../src/core/bytes.js';
+import type { Ed25519Key } from '../src/core/keys.js';
+import { LEAF_SIZE, leafHash, pieceRoot, shardRoot } from '../src/core/shardtree.js';
+import { fetchLeaf, fetchPiece, ProviderHttpError, storageStatus, uploadShard } from '../src/storage/http.js';
+
+const CHAIN = 'storage-e2e';
+
+function shardOf(data: Uint8Array, pieceSize: number): Bytes {
+  const roots: Bytes[] = [];
+  for (let p = 0; p < data.length; p += pieceSize) {
+    const hashes: Bytes[] = [];
+    for (let o = p; o < p + pieceSize; o += LEAF_SIZE) hashes.push(leafHash(data.subarray(o, o + LEAF_SIZE)));
+    roots.push(pieceRoot(hashes));
+  }
+  return shardRoot(roots);
+}
+
+async function* chunks(data: Uint8Array, size = 65_536): AsyncGenerator<Uint8Array> {
+  for (let o = 0; o < data.length; o += size) yield data.subarray(o, o + size);
+}
+
+test('provider storage: an upload for a won lease is acknowledged, served and verified, refused for others, collected when the lease ends', { timeout: 300_000 }, async () => {
+  const dir = tempDir('gw-provider-storage-');
+  const home = dir.path;
+  let node: Awaited<ReturnType<typeof startNode>> | undefined;
+  let agent: LiveProcess | undefined;
+  const { run, json } = cliIn(home);
+  try {
+    await run(['init', '--chain-id', CHAIN, '--block-time', '200']);
+    const prov = (await json(['keys', 'add', 'prov', '--keyring-backend', 'test'])).address as string;
+    await run(['keys', 'add', 'cust', '--keyring-backend', 'test']);
+    const acme = (await json(['keys', 'add', 'acme', '--keyring-backend', 'test'])).publicKey as string;
+    const gPath = join(home, 'genesis.json');
+    const g = JSON.parse(readFileSync(gPath, 'utf8')) as { app: Record<string, unknown> };
+    g.app.devices = { makers: [{ name: 'acme', pubKey: acme }] };
+    g.app.credits = { balances: [{ address: prov, amount: '10000000' }] };
+    writeFileSync(gPath, JSON.stringify(g, null, 2));
+    node = await startNode(home);
+    const n = ['--node', node.url];
+    await run([...n, 'bank', 'send', 'faucet', 'prov', '1000gw']);
+    await run([...n, 'bank', 'send', 'faucet', 'cust', '1000gw']);
+    await run([...n, 'staking', 'delegate', 'prov', 'self', '150gw']);
+    const keyFile = join(home, 'device.json');
+    const device = (await json(['device', 'keygen', 'd1', '--out', keyFile])).publicKey as string;
+    const sig = (await run(['maker', 'sign', 'acme', device, '--kind', 'storage'])).stdout.trim();
+    await run([...n, 'device', 'onboard', 'prov', '--device-key', keyFile, '--maker', 'acme', '--maker-signature', sig, '--kind', 'storage', '--capacity', '4TiB', '--bandwidth', '1Gbps']);
+
+    const hostUri = `http://127.0.0.1:${await freePort()}`;
+    await run([...n, 'provider', 'init', '--key', 'prov', '--keyring-backend', 'test', '--host-uri', hostUri, '--metrics-listen', '']);
+    const cPath = join(home, 'provider.json');
+    const c = JSON.parse(readFileSync(cPath, 'utf8')) as Record<string, unknown>;
+    const capacity = 1 << 20;
+    Object.assign(c, { node: node.url, devices: [device], pricing: { type: 'fixed', price: '900' }, storage: { capacityBytes: capacity, gcGraceMs: 0 } });
+    writeFileSync(cPath, JSON.stringify(c, null, 2));
+
+    agent = spawnCli(['--home', home, 'provider', 'start']);
+    const running = await agent.waitFor(/provider-agent-running .*storage=(http:\/\/127\.0\.0\.1:[0-9]+)/);
+    assert.equal(running[1], hostUri);
+    assert.deepEqual(await storageStatus(hostUri), { capacityBytes: capacity, usedBytes: 0, shards: 0 });
+
+    const client = createClient({ url: node.url, genesis: new Uint8Array(readFileSync(gPath)) });
+    const cust = new Keyring(join(home, 'keyring')).signer('cust') as Ed25519Key;
+    await signAndSend(client, {
+      signer: cust,
+      msgs: [
+        {
+          type: 'market/create-order',
+          value: {
+            spec: { type: 'storage', value: { bytes: 1n << 20n, durationBlocks: 100_000n } },
+            replicas: 1,
+            region: [],
+            attributes: [],
+            minReputationBps: 0,
+            maxPrice: 1000n,
+            denom: 'ugw',
+            deposit: 50_000_000n,
+            bidWindowBlocks: 6n,
+          },
+        },
+      ],
+    });
+    const adopted = await agent.waitFor(/lease-adopted lease=([0-9]+) order=1 /, 60_000);
+    const lease = BigInt(adopted[1] as string);
+
+    // The customer's shard: 3 pieces of 64 KiB.
+    const pieceSize = 1 << 16;
+    const data = new Uint8Array(randomBytes(3 * pieceSize));
+    const root = shardOf(data, pieceSize);
+    const up = (key: Ed25519Key) => uploadShard(hostUri, { lease, root, bytes: data.length, pieceSize, key, chainId: CHAIN, body: chunks(data), expectedProvider: prov });
+
+    await assert.rejects(up(testKey('stranger')), (e: unknown) => e instanceof ProviderHttpError && e.code === 'WRONG_CUSTOMER');
+    const ack = await up(cust);
+    assert.equal(ack.provider, prov);
+    assert.equal(ack.bytes, BigInt(data.length));
+    await agent.waitFor(new RegExp(`shard-stored lease=${lease} root=${toHex(root)}`));
+
+    const p = await fetchPiece(hostUri, root, 2, { pieces: 3, pieceSize });
+    assert.deepEqual(p.data, data.subarray(2 * pieceSize));
+    const leaf = await fetchLeaf(hostUri, root, 20, randomBytes(32), { chainId: CHAIN, expectedProvider: prov, leafCount: data.length / LEAF_SIZE });
+    assert.deepEqual(leaf.data, data.subarray(20 * LEAF_SIZE, 21 * LEAF_SIZE));
+    assert.deepEqual(await storageStatus(hostUri), { capacityBytes: capacity, usedBytes: data.length, shards: 1 });
+
+    // The lease ends: the shard goes at the next GC after the agent saw the close.
+    await signAndSend(client, { signer: cust, msgs: [{ type: 'market/close-lease', value: { lease, reason: 'customer' } }] });
+    await agent.waitFor(new RegExp(`lease-closed lease=${lease} `), 60_000);
+    await agent.waitFor(new RegExp(`shard-deleted root=${toHex(root)} reason=NO_ACTIVE_LEASE`), 30_000);
+    assert.deepEqual(await storageStatus(hostUri), { capacityBytes: capacity, usedBytes: 0, shards: 0 });
+    await assert.rejects(fetchPiece(hostUri, root, 0), (e: unknown) => e instanceof ProviderHttpError && e.code === 'SHARD_NOT_FOUND');
+    // And a closed lease takes no more uploads.
+    await assert.rejects(up(cust), (e: unknown) => e instanceof ProviderHttpError && e.code === 'LEASE_NOT_ACTIVE');
+
+    assert.equal(await agent.stop(), 0);
+    assert.match(agent.out(), /provider-agent-stopped/);
+  } finally {
+    await agent?.kill9();
+    await node?.kill9();
+    dir.cleanup();
+  }
+});
