@@ -125,6 +125,14 @@ export class ProviderAgent {
     return this.enqueue(async () => void (await this.reconcileOnce('manual')));
   }
 
+  /** Runs `fn` on the agent's serial queue: other components' txs share the operator's account sequence. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    let out: T | undefined;
+    return this.enqueue(async () => {
+      out = await fn();
+    }).then(() => out as T);
+  }
+
   /** Resolves when the work queued so far is done (tests). */
   idle(): Promise<void> {
     return this.enqueue(async () => {});

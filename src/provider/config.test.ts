@@ -132,9 +132,10 @@ test('config: storage is off unless configured; its defaults come from the home 
     capacityBytes: 1099511627776,
     listen: '127.0.0.1:8700',
     gcGraceMs: 86_400_000,
+    proverPollMs: 1_000,
   });
   const c = v({ hostUri: 'http://203.0.113.5:9000', storage: { capacityBytes: 4096, dir: '/data/shards', gcGraceMs: 0 } }).storage;
-  assert.deepEqual(c, { dir: '/data/shards', capacityBytes: 4096, listen: '0.0.0.0:9000', gcGraceMs: 0 });
+  assert.deepEqual(c, { dir: '/data/shards', capacityBytes: 4096, listen: '0.0.0.0:9000', gcGraceMs: 0, proverPollMs: 1_000 });
   assert.equal(v({ hostUri: 'http://localhost', storage: { capacityBytes: 1 } }).storage?.listen, 'localhost:80');
   const six = v({ hostUri: 'http://[::1]:8701', storage: { capacityBytes: 1 } }).storage?.listen;
   assert.equal(six, '[::1]:8701');

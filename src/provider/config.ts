@@ -54,6 +54,8 @@ export interface StorageConfig {
   listen: string;
   /** A shard none of whose leases is active is deleted after this long. */
   gcGraceMs: number;
+  /** How often the prover asks the node for due storage challenges and retrieval checks (ms). */
+  proverPollMs: number;
 }
 
 export interface ProviderConfig {
@@ -121,6 +123,7 @@ export const CONFIG_FIELDS: readonly FieldDoc[] = [
   { field: 'storage.capacityBytes', type: 'integer', default: '(required)', description: 'Shard bytes the store may hold (a decimal string or a number). An upload that does not fit is refused (INSUFFICIENT_CAPACITY). The leaf-hash files add 1/128 on top.' },
   { field: 'storage.dir', type: 'path', default: '"storage"', description: 'Shard store directory, relative to the home directory.' },
   { field: 'storage.listen', type: 'host:port', default: '(from hostUri)', description: "Where the storage service listens. Default: hostUri's port, on hostUri's host when that is a loopback address, else on 0.0.0.0. Required when hostUri is https: the service speaks plain HTTP, so put a TLS proxy in front of it." },
+  { field: 'storage.proverPollMs', type: 'integer', default: '1000', description: 'How often (ms) the prover asks the node for the storage challenges due and the retrieval checks to do; keep it well under a challenge period.' },
   { field: 'storage.gcGraceMs', type: 'integer', default: '86400000', description: 'A shard none of whose leases is active any more is deleted after this many ms (24 h by default), freeing its capacity.' },
 ];
 
@@ -250,7 +253,7 @@ function parsePricing(v: unknown): PricingConfig {
   }
 }
 
-const STORAGE_FIELDS = ['dir', 'capacityBytes', 'listen', 'gcGraceMs'];
+const STORAGE_FIELDS = ['dir', 'capacityBytes', 'listen', 'gcGraceMs', 'proverPollMs'];
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
@@ -281,7 +284,7 @@ function parseStorage(v: unknown, hostUri: string, home: string): StorageConfig 
     const port = u.port || '80';
     listen = isLoopback(u.hostname) ? `${u.hostname.startsWith('[') || !u.hostname.includes(':') ? u.hostname : `[${u.hostname}]`}:${port}` : `0.0.0.0:${port}`;
   }
-  return { dir: resolve(home, dir), capacityBytes, listen, gcGraceMs: int(v, 'gcGraceMs', 'storage.gcGraceMs', 86_400_000, 0, 365 * 86_400_000) };
+  return { dir: resolve(home, dir), capacityBytes, listen, gcGraceMs: int(v, 'gcGraceMs', 'storage.gcGraceMs', 86_400_000, 0, 365 * 86_400_000), proverPollMs: int(v, 'proverPollMs', 'storage.proverPollMs', 1_000, 100, 600_000) };
 }
 
 /**

@@ -14,6 +14,9 @@ import type { ProviderConfig } from './config.js';
 import { metricsServer, providerMetrics, storageMetrics, type ProviderMetrics } from './metrics.js';
 import { parseListen, type StorageConfig } from './config.js';
 import { ShardStore } from './storage/store.js';
+import { StorageProver } from './prover.js';
+import { getStorageChallenges } from '../client/actions/getStorageChallenges.js';
+import { getRetrievalChecks } from '../client/actions/getRetrievalChecks.js';
 import { storageChainOf, storageService, type StorageService } from './storage/service.js';
 import { createPricing } from './pricing.js';
 import { fileStateStore, lockStateDir } from './state.js';
@@ -71,7 +74,7 @@ export async function runProvider(config: ProviderConfig, deps: { client: Client
   );
   let server: ReturnType<typeof metricsServer> | undefined;
   let metricsUrl: string | undefined;
-  let storage: { store: ShardStore; service: StorageService; url: string; unlock: () => void } | undefined;
+  let storage: { store: ShardStore; service: StorageService; url: string; unlock: () => void; prover: StorageProver } | undefined;
   let gcTimer: NodeJS.Timeout | undefined;
   let gcRunning: Promise<void> | undefined;
   const sm = config.storage ? storageMetrics(metrics.registry) : undefined;
@@ -101,6 +104,7 @@ export async function runProvider(config: ProviderConfig, deps: { client: Client
     clearInterval(gcTimer);
     await gcRunning;
     if (!storage) return;
+    await storage.prover.stop();
     await storage.service.stop();
     storage.unlock();
   };
@@ -119,7 +123,21 @@ export async function runProvider(config: ProviderConfig, deps: { client: Client
         for (const p of store.problems) log.warn('storage-shard-skipped', { path: p.path, reason: p.reason });
         const { host, port } = parseListen(c.listen, 'storage.listen');
         const service = storageService({ store, chain: storageChainOf(chain), operator: deps.signer, host, port, log, ...(sm ? { metrics: sm } : {}) });
-        storage = { store, service, url: await service.start(), unlock: unlockStore };
+        const prover = new StorageProver({
+          address: chain.address,
+          store,
+          log,
+          pollMs: c.proverPollMs,
+          chain: {
+            chainId: () => chain.chainId(),
+            challenges: (provider) => getStorageChallenges(deps.client, { provider }),
+            retrievals: (checker) => getRetrievalChecks(deps.client, { checker }),
+            hostOf: async (provider) => (await chain.provider(provider))?.hostUri ?? null,
+            send: (msgs) => agent.exclusive(() => chain.send(msgs)),
+          },
+          onProved: (_period, n) => sm?.proofs.inc({}, BigInt(n)),
+        });
+        storage = { store, service, url: await service.start(), unlock: unlockStore, prover };
       } catch (e) {
         unlockStore();
         throw e;
@@ -139,6 +157,7 @@ export async function runProvider(config: ProviderConfig, deps: { client: Client
       stateDir: config.stateDir,
     });
     await agent.start();
+    storage?.prover.start();
   } catch (e) {
     await stopStorage();
     await server?.stop();

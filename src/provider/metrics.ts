@@ -109,6 +109,7 @@ export function storageMetrics(r: Registry) {
     usedBytes: r.gauge(`${p}used_bytes`, 'Bytes of the shards stored.'),
     capacityBytes: r.gauge(`${p}capacity_bytes`, 'Configured storage capacity, in bytes.'),
     shards: r.gauge(`${p}shards`, 'Shards stored.'),
+    proofs: r.counter(`${p}proofs_total`, 'Storage challenges answered (shards proved).'),
     gcDeleted: r.counter(`${p}gc_deleted_total`, 'Shards deleted because none of their leases was active any more for the grace period.'),
   };
 }
