@@ -48,6 +48,8 @@ const SELF_BOND = 150n * 1_000_000n;
 const CAPACITY = 4n << 40n;
 const BANDWIDTH_MBPS = 1000;
 const FIRST_METRICS_PORT = 9464;
+/** Each devnet provider stores shards in `<p>/storage`, up to this many bytes of real disk, served on its hostUri's port. */
+const STORAGE = { capacityBytes: String(16n << 30n), dir: 'storage' };
 
 /** Where the devnet's providers stand (one per provider, in order). */
 const CITIES: ReadonlyArray<readonly [string, number, number]> = [
@@ -123,9 +125,9 @@ function deviceKey(pHome: string): Ed25519Key {
   return key;
 }
 
-/** 127.0.0.1:9464 for p1, :9465 for p2, … or a free port when that one is taken (e.g. tests side by side). */
-async function metricsPortFor(i: number, taken: Set<number>): Promise<number> {
-  const preferred = FIRST_METRICS_PORT + i - 1;
+/** `first` for p1, `first` + 1 for p2, … or a free port when that one is taken (e.g. tests side by side). */
+async function portFor(first: number, i: number, taken: Set<number>): Promise<number> {
+  const preferred = first + i - 1;
   if (!taken.has(preferred) && (await portFree(preferred))) return preferred;
   for (;;) {
     const p = await freePort();
@@ -141,11 +143,16 @@ async function writeProviderConfig(pHome: string, i: number, o: { url: string; g
   const path = join(pHome, CONFIG_FILE);
   if (existsSync(path)) {
     const c = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    if (c.node !== o.url || c.genesisHash !== o.genesisHash) writeJsonAtomic(path, { ...c, node: o.url, genesisHash: o.genesisHash }, 0o600);
-    return { ...c, node: o.url };
+    // A home written before providers stored files gets the storage service (null: the operator turned it off).
+    const storage = c.storage === undefined ? { storage: STORAGE } : {};
+    if (c.node !== o.url || c.genesisHash !== o.genesisHash || c.storage === undefined) writeJsonAtomic(path, { ...c, node: o.url, genesisHash: o.genesisHash, ...storage }, 0o600);
+    return { ...c, ...storage, node: o.url };
   }
-  const port = await metricsPortFor(i, o.taken);
+  const port = await portFor(FIRST_METRICS_PORT, i, o.taken);
   o.taken.add(port);
+  // The provider's public address: its storage service listens there.
+  const hostPort = await portFor(8701, i, o.taken);
+  o.taken.add(hostPort);
   const c = {
     ...defaultConfigJSON(),
     node: o.url,
@@ -154,12 +161,13 @@ async function writeProviderConfig(pHome: string, i: number, o: { url: string; g
     keyringBackend: 'test',
     // The devnet's keyring, so "groundwork market provider show provider-1" works from the devnet home.
     keyringDir: '../../keyring',
-    hostUri: `http://127.0.0.1:${8700 + i}`,
+    hostUri: `http://127.0.0.1:${hostPort}`,
     devices: [o.device],
     pricing: { type: 'fixed', price: String(devnetProviderPrice(i)) },
     // Withdraw often, so a walk-through sees the lease's `paid` move.
     withdrawEveryBlocks: 10,
     metricsListen: `127.0.0.1:${port}`,
+    storage: STORAGE,
   };
   writeJsonAtomic(path, c, 0o600);
   writeFileSync(join(pHome, 'provider.README.md'), `# ${CONFIG_FILE}: the provider agent's configuration\n\n${configFieldsMarkdown()}\n`);
