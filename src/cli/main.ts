@@ -21,6 +21,7 @@ import { providerCommand } from './commands/provider.js';
 import { queryCommand } from './commands/query.js';
 import { rewardsCommand } from './commands/rewards.js';
 import { stakingCommand } from './commands/staking.js';
+import { storeCommand } from './commands/store.js';
 import { testnetCommand } from './commands/testnet.js';
 import { testverticalCommand } from './commands/testvertical.js';
 
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   providerCommand(program);
   marketCommand(program);
   leaseCommand(program);
+  storeCommand(program);
   testverticalCommand(program);
   queryCommand(program);
   for (const c of program.commands) {

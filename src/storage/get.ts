@@ -1,0 +1,134 @@
+/**
+ * Retrieving a stored file (`groundwork store get`): the deal on chain says which lease and
+ * provider hold each shard, the providers' registrations say where they are, and the manifest
+ * (kept by the customer) has the key and the roots.
+ *
+ * Only shards whose status is `active` are asked (a lost shard's provider is not trusted to
+ * still hold it, an ended one's may have deleted it); a provider that cannot be reached or does
+ * not hold its shard is marked dead after its first failure, so it costs one failed request per
+ * segment already in flight and none after. Every piece is verified against its shard root
+ * before it is decoded (storage/http fetchPiece checks the piece against the root with the
+ * proof the provider sends, for the piece count and size the manifest gives), so a provider can
+ * withhold data but never change it. Any k of the k + m shards rebuild the file: it survives m
+ * providers down.
+ */
+import { toHex } from '../core/bytes.js';
+import { InvalidInputError, type GroundworkError } from '../core/errors.js';
+import type { Client } from '../client/client.js';
+import { getDeal } from '../client/actions/getDeal.js';
+import { getProvider } from '../client/actions/getProvider.js';
+import type { StorageDeal } from '../client/storageViews.js';
+import { decodeFile, type ByteSink, type DecodeReport, type PieceFetcher } from './decode.js';
+import { StorageError } from './errors.js';
+import { fetchPiece, ProviderHttpError } from './http.js';
+import type { Manifest } from './layout.js';
+
+export interface GetFileOptions {
+  /** Segments fetched and decoded at once (default 4). */
+  parallel?: number;
+  /** Plaintext bytes written so far, of `total` (the file's size). */
+  onProgress?: (done: number, total: number) => void;
+  /** Per piece request (default 30 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Where a shard was asked for, or why it was not. */
+export interface GetShardSource {
+  shard: number;
+  lease: bigint;
+  provider: string;
+  /** The provider's registered host; null when not asked. */
+  hostUri: string | null;
+  /** The shard's status on chain. */
+  status: string;
+  /** Why it was not asked (not active, provider not registered); null when it was. */
+  skipped: string | null;
+}
+
+export interface GetFileReturnType extends DecodeReport {
+  /** One per shard, in shard order. */
+  sources: GetShardSource[];
+}
+
+/**
+ * InvalidInputError DEAL_NOT_FOUND / MANIFEST_MISMATCH, StorageError NOT_ENOUGH_SHARDS (fewer
+ * than k shards can be asked, or fetched for some segment), DECRYPT_FAILED, SHA256_MISMATCH,
+ * OUTPUT_CLOSED, and the SDK's errors reading the deal.
+ */
+export type GetFileErrorType = GroundworkError;
+
+/** Refuses a manifest that does not describe this deal (another file's, or an edited one). */
+export function checkManifestAgainstDeal(manifest: Manifest, deal: StorageDeal): void {
+  const o = deal.order;
+  const diff: string[] = [];
+  if (deal.k !== manifest.k || deal.m !== manifest.m) diff.push(`the deal is ${deal.k}+${deal.m}, the manifest ${manifest.k}+${manifest.m}`);
+  if (deal.size !== BigInt(manifest.size)) diff.push(`the deal stores ${deal.size} bytes, the manifest describes ${manifest.size}`);
+  if (deal.pieceSize !== manifest.pieceSize || deal.segments !== BigInt(manifest.segments)) diff.push('the layouts differ');
+  if (diff.length === 0) {
+    for (const s of deal.shards) {
+      if (toHex(s.root) !== manifest.roots[s.index]) {
+        diff.push(`shard ${s.index}'s root on chain is ${toHex(s.root)}, the manifest's ${manifest.roots[s.index] ?? '(none)'}`);
+        break;
+      }
+    }
+  }
+  if (diff.length) throw new InvalidInputError('MANIFEST_MISMATCH', `the manifest is not deal ${o}'s: ${diff.join('; ')}`);
+}
+
+/** Codes after which a provider is not asked again during this retrieval. */
+const DEAD = new Set(['PROVIDER_UNREACHABLE', 'PROVIDER_TIMEOUT', 'SHARD_NOT_FOUND', 'SHARD_CORRUPT', 'BAD_RESPONSE']);
+
+/**
+ * Writes the file of deal `dealOrder` (described by `manifest`) to `out`, exactly its bytes in
+ * order. Bytes written before an error must be discarded by the caller (write to a temporary
+ * file and rename it on success, as the CLI does).
+ */
+export async function getFile(client: Client, manifest: Manifest, dealOrder: bigint, out: ByteSink, opts: GetFileOptions = {}): Promise<GetFileReturnType> {
+  const deal = await getDeal(client, { order: dealOrder });
+  if (!deal) throw new InvalidInputError('DEAL_NOT_FOUND', `order ${dealOrder} has no storage deal on the chain at ${client.url}`);
+  checkManifestAgainstDeal(manifest, deal);
+
+  const hosts = new Map<string, string | null>();
+  const sources: GetShardSource[] = [];
+  for (const s of [...deal.shards].sort((a, b) => a.index - b.index)) {
+    const base = { shard: s.index, lease: s.lease, provider: s.provider, status: s.status };
+    if (s.status !== 'active') {
+      sources.push({ ...base, hostUri: null, skipped: `shard ${s.status}` });
+      continue;
+    }
+    if (!hosts.has(s.provider)) hosts.set(s.provider, (await getProvider(client, { address: s.provider }))?.hostUri ?? null);
+    const hostUri = hosts.get(s.provider) ?? null;
+    sources.push({ ...base, hostUri, skipped: hostUri === null ? 'provider not registered' : null });
+  }
+  const usable = sources.filter((s) => s.skipped === null).length;
+  if (usable < manifest.k) {
+    const why = deal.status === 'ended' ? `deal ${dealOrder} ended at height ${deal.endedHeight}: its providers no longer keep the shards` : `only ${usable} of deal ${dealOrder}'s shards can be asked and ${manifest.k} are needed`;
+    throw new StorageError('NOT_ENOUGH_SHARDS', `${why} (${sources.map((s) => `shard ${s.shard}: ${s.skipped ?? 'ok'}`).join(', ')})`);
+  }
+
+  const dead = new Set<number>();
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const fetcher: PieceFetcher = async (j, segment) => {
+    const src = sources[j];
+    if (!src || src.hostUri === null || dead.has(j)) return null;
+    try {
+      const r = await fetchPiece(src.hostUri, Buffer.from(manifest.roots[j] as string, 'hex'), segment, {
+        pieces: manifest.segments,
+        pieceSize: manifest.pieceSize,
+        timeoutMs,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      return r.data;
+    } catch (e) {
+      if (e instanceof ProviderHttpError && DEAD.has(e.code)) dead.add(j);
+      throw e;
+    }
+  };
+  const report = await decodeFile(manifest, fetcher, out, {
+    ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onProgress: (done) => opts.onProgress?.(done, manifest.size),
+  });
+  return { ...report, sources };
+}

@@ -1,0 +1,525 @@
+/**
+ * Storing a file on the network (`groundwork store put`): the customer's whole flow, from a path
+ * on disk to a deal on chain.
+ *
+ *   1. Pass 1 reads the file once (streamed: a file larger than memory works) and computes the
+ *      manifest — layout, shard roots, SHA-256 — under a fresh file key; nothing is uploaded.
+ *   2. A storage order for k + m leases of `shardBytes` each (market/create-order), funded with
+ *      `deposit` (default: every lease at the max price for the whole duration).
+ *   3. Waits for the bid window to close and the market to match it. Fewer leases than shards is
+ *      a failure: the order is closed (its escrow comes back) and the error says what to change.
+ *   4. Shard j goes to the j-th lease in lease-id order (a choice both ends can recompute).
+ *   5. Pass 2 re-encodes the file under the same key without hashing (storage/encode
+ *      writeShards) and streams each shard's pieces straight into that lease's upload, all
+ *      shards at once. Each shard has a one-piece hand-off (ShardBody): the encoder waits until
+ *      the upload took the previous piece, so a slow provider slows reading instead of filling
+ *      memory (about depth × (k + m) pieces in flight whatever the file's size).
+ *   6. Every acknowledgment is verified (signed over lease, root and size by the lease's
+ *      provider), then storage/create-deal records the roots and acks on chain.
+ *
+ * Any failure after the order exists closes it (escrow refunded) unless the deal was made; the
+ * error says whether that worked. The manifest — it holds the file key — is returned for the
+ * caller to keep (the CLI writes `<home>/store/<order>.json`, mode 0600).
+ */
+import { constants, createReadStream } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { formatAmount } from '../core/amount.js';
+import { fromHex } from '../core/bytes.js';
+import { errorMessage, GroundworkError, InvalidInputError, type ErrorOptions } from '../core/errors.js';
+import { encodeAddress, type Signer } from '../core/keys.js';
+import type { Client } from '../client/client.js';
+import { closeOrder } from '../client/actions/closeOrder.js';
+import { createDeal } from '../client/actions/createDeal.js';
+import { createOrder } from '../client/actions/createOrder.js';
+import { getAccount } from '../client/actions/getAccount.js';
+import { getDeal } from '../client/actions/getDeal.js';
+import { getOrder } from '../client/actions/getOrder.js';
+import { getParams } from '../client/actions/getParams.js';
+import { getProvider } from '../client/actions/getProvider.js';
+import { getStatus } from '../client/actions/getStatus.js';
+import type { MarketLease } from '../client/marketViews.js';
+import { encodeFile, writeShards, type ShardSink } from './encode.js';
+import { ProviderHttpError, uploadShard, type UploadShardReturnType } from './http.js';
+import { DEFAULT_DATA_SHARDS, DEFAULT_PARITY_SHARDS, fileLayout, type Manifest } from './layout.js';
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/**
+ * What can go wrong storing a file, besides bad input (InvalidInputError: FILE_NOT_FOUND,
+ * NOT_A_FILE, FILE_UNREADABLE, INVALID_ERASURE_CODE...) and the SDK's own errors:
+ *   NO_BIDS            the bid window closed without an eligible bid (the chain refunded the escrow)
+ *   NOT_ENOUGH_LEASES  fewer leases than shards were matched
+ *   MATCH_TIMEOUT      the order was not matched in time, or the chain stopped making blocks
+ *   PROVIDER_UNKNOWN   a lease's provider has no registration (so no host to upload to)
+ *   FILE_CHANGED       the file changed between the two passes
+ *   UPLOAD_FAILED      a shard's upload failed (the provider's code is in the message and cause)
+ *   DEAL_FAILED        storage/create-deal failed
+ * `order` is the order made, if any; `orderClosed` whether it was closed again (escrow back).
+ */
+export type PutErrorCode = 'NO_BIDS' | 'NOT_ENOUGH_LEASES' | 'MATCH_TIMEOUT' | 'PROVIDER_UNKNOWN' | 'FILE_CHANGED' | 'UPLOAD_FAILED' | 'DEAL_FAILED';
+
+export class PutError extends GroundworkError {
+  override name = 'PutError';
+  declare readonly code: PutErrorCode;
+  order: bigint | undefined;
+  orderClosed = false;
+
+  constructor(code: PutErrorCode, message: string, opts: ErrorOptions & { order?: bigint } = {}) {
+    super(code, message, opts);
+    this.order = opts.order;
+  }
+}
+
+export type PutFileErrorType = PutError | InvalidInputError | ProviderHttpError | GroundworkError;
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+
+export interface PutProgress {
+  /** 'hash': pass 1 (reading and hashing); 'upload': pass 2 (bytes handed to the connections). */
+  phase: 'hash' | 'upload';
+  /** Plaintext bytes for 'hash'; shard bytes sent, all shards together, for 'upload'. */
+  done: number;
+  total: number;
+}
+
+/** A lease the file went to: shard `shard` is on it. */
+export interface PutLease {
+  shard: number;
+  lease: bigint;
+  provider: string;
+  hostUri: string;
+  /** Per block, in ugw. */
+  price: bigint;
+  /** The shard's root (hex). */
+  root: string;
+}
+
+/** What happens, in order, for a caller to report (the CLI prints these on stderr). */
+export type PutStatus =
+  | { type: 'hashed'; manifest: Manifest }
+  | { type: 'order-created'; order: bigint; bidWindowEnd: bigint; deposit: bigint; hash: string; height: bigint; fee: bigint }
+  | { type: 'bidding'; order: bigint; height: bigint; bidWindowEnd: bigint; bids: number }
+  | { type: 'matched'; order: bigint; leases: PutLease[] }
+  | { type: 'shard-uploaded'; shard: number; lease: bigint; provider: string }
+  | { type: 'deal-created'; order: bigint; hash: string; height: bigint; reserve: bigint }
+  | { type: 'order-closed'; order: bigint; refunded: bigint };
+
+export interface PutFileOptions {
+  /** Data shards (default 4, at most 24). */
+  k?: number;
+  /** Parity shards (default 2, at most 6): the file survives this many providers lost. */
+  m?: number;
+  /** How long each lease runs, blocks. */
+  durationBlocks: bigint;
+  /** Highest price per block per lease, ugw. */
+  maxPrice: bigint;
+  /** Blocks the order takes bids (default 10). */
+  bidWindowBlocks?: bigint;
+  /** Escrow funded now, ugw (default: maxPrice × (k + m) × durationBlocks). */
+  deposit?: bigint;
+  /** Recorded in the manifest (default: the file's base name). */
+  name?: string;
+  /** Give up when the order is not matched this long after it was created (default 10 min). */
+  matchTimeoutMs?: number;
+  /** Give up when the chain's height does not move for this long while waiting (default 60 s). */
+  stallTimeoutMs?: number;
+  /** How often the order is polled while waiting (default 500 ms). */
+  pollMs?: number;
+  /** An upload is aborted when nothing moves for this long (default 120 s). */
+  uploadIdleTimeoutMs?: number;
+  /** How long each tx may take to be committed (default 60 s). */
+  txTimeoutMs?: number;
+  onProgress?: (p: PutProgress) => void;
+  onStatus?: (s: PutStatus) => void;
+  signal?: AbortSignal;
+}
+
+export interface PutFileReturnType {
+  /** The order, which is also the deal's id. */
+  order: bigint;
+  /** Keep it: it holds the file key and the roots (the CLI saves it as <home>/store/<order>.json). */
+  manifest: Manifest;
+  /** One per shard, in shard order. */
+  leases: PutLease[];
+  /** The escrow funded, ugw. */
+  deposit: bigint;
+  deal: { hash: string; height: bigint; fee: bigint; reserve: bigint };
+}
+
+const DEFAULT_BID_WINDOW = 10n;
+
+// ---------------------------------------------------------------------------------------------
+// The file
+
+interface FileInfo {
+  size: number;
+  mtimeMs: number;
+}
+
+/** Checks `path` is a readable regular file (InvalidInputError FILE_NOT_FOUND / NOT_A_FILE / FILE_UNREADABLE). */
+export async function statInput(path: string): Promise<FileInfo> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new InvalidInputError('FILE_NOT_FOUND', `${path} does not exist`, { cause: e });
+    throw new InvalidInputError('FILE_UNREADABLE', `cannot read ${path}: ${errorMessage(e)}`, { cause: e });
+  }
+  if (!st.isFile()) throw new InvalidInputError('NOT_A_FILE', `${path} is not a regular file${st.isDirectory() ? ' (a directory: store an archive of it, e.g. tar czf dir.tgz dir)' : ''}`);
+  try {
+    await access(path, constants.R_OK);
+  } catch (e) {
+    throw new InvalidInputError('FILE_UNREADABLE', `cannot read ${path}: permission denied`, { cause: e });
+  }
+  return { size: st.size, mtimeMs: st.mtimeMs };
+}
+
+/** The file's bytes as a stream; a read error becomes FILE_UNREADABLE. */
+async function* readFileChunks(path: string): AsyncIterable<Uint8Array> {
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+  } catch (e) {
+    throw new InvalidInputError('FILE_UNREADABLE', `reading ${path} failed: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One shard's upload body: a one-piece hand-off between the encoder and the connection
+
+/** The error a shard body fails with when its upload stopped reading (a secondary error). */
+class BodyStopped extends GroundworkError {
+  override name = 'BodyStopped';
+  constructor(shard: number) {
+    super('UPLOAD_STOPPED', `the upload of shard ${shard} stopped`);
+  }
+}
+
+/**
+ * An async iterable of one shard's pieces. write() copies the piece (the encoder reuses its
+ * buffer as soon as write resolves, while the connection may still hold the chunk) and resolves
+ * when the upload has taken it: at most one piece waits here, so the encoder runs at the pace of
+ * the slowest upload. fail() ends both sides with an error.
+ */
+class ShardBody implements AsyncIterable<Uint8Array> {
+  private pending: { bytes: Uint8Array; taken: () => void; refused: (e: unknown) => void } | undefined;
+  private reader: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void } | undefined;
+  private ended = false;
+  private error: unknown;
+
+  constructor(private readonly shard: number) {}
+
+  write(piece: Uint8Array): Promise<void> {
+    if (this.error !== undefined) return Promise.reject(this.error);
+    const bytes = Buffer.from(piece);
+    if (this.reader) {
+      const r = this.reader;
+      this.reader = undefined;
+      r.resolve({ value: bytes, done: false });
+      return Promise.resolve();
+    }
+    return new Promise<void>((taken, refused) => {
+      this.pending = { bytes, taken, refused };
+    });
+  }
+
+  end(): void {
+    this.ended = true;
+    if (this.reader && !this.pending) {
+      const r = this.reader;
+      this.reader = undefined;
+      r.resolve({ value: undefined, done: true });
+    }
+  }
+
+  fail(e: unknown): void {
+    if (this.error !== undefined) return;
+    this.error = e;
+    this.pending?.refused(e);
+    this.pending = undefined;
+    this.reader?.reject(e);
+    this.reader = undefined;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return {
+      next: () => {
+        if (this.pending) {
+          const p = this.pending;
+          this.pending = undefined;
+          p.taken();
+          return Promise.resolve({ value: p.bytes, done: false });
+        }
+        if (this.error !== undefined) return Promise.reject(this.error);
+        if (this.ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
+          this.reader = { resolve, reject };
+        });
+      },
+      return: () => {
+        // The upload stopped reading (done, or refused early): a waiting write must not hang.
+        if (!this.ended || this.pending) this.fail(new BodyStopped(this.shard));
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** Polls the order until the market has matched it (or closed it), with a deadline and a stall check. */
+async function waitForMatch(client: Client, order: bigint, bidWindowEnd: bigint, opts: PutFileOptions): Promise<NonNullable<Awaited<ReturnType<typeof getOrder>>>> {
+  const started = Date.now();
+  const matchTimeoutMs = opts.matchTimeoutMs ?? 600_000;
+  const stallTimeoutMs = opts.stallTimeoutMs ?? 60_000;
+  let lastHeight = -1n;
+  let lastMove = Date.now();
+  for (;;) {
+    const r = await getOrder(client, { id: order });
+    if (!r) throw new PutError('MATCH_TIMEOUT', `order ${order} disappeared from the node at ${client.url}`, { order });
+    if (r.order.status !== 'open') return r;
+    const height = BigInt((await getStatus(client)).height);
+    opts.onStatus?.({ type: 'bidding', order, height, bidWindowEnd, bids: r.bids.length });
+    if (height !== lastHeight) {
+      lastHeight = height;
+      lastMove = Date.now();
+    } else if (Date.now() - lastMove > stallTimeoutMs) {
+      throw new PutError('MATCH_TIMEOUT', `the chain has been at height ${height} for ${Math.round(stallTimeoutMs / 1000)} s while order ${order} waits for the end of its bid window (block ${bidWindowEnd}): is the node producing blocks?`, { order });
+    }
+    if (Date.now() - started > matchTimeoutMs) {
+      throw new PutError('MATCH_TIMEOUT', `order ${order} was not matched within ${Math.round(matchTimeoutMs / 1000)} s (chain at height ${height}, bid window ends at ${bidWindowEnd})`, { order });
+    }
+    await sleep(opts.pollMs ?? 500, opts.signal);
+  }
+}
+
+/** Closes an order whose file could not be stored; returns a sentence saying what happened to its escrow. */
+async function abandonOrder(client: Client, signer: Signer, order: bigint, opts: PutFileOptions): Promise<{ closed: boolean; text: string }> {
+  try {
+    const r = await getOrder(client, { id: order });
+    if (r?.order.status === 'closed') return { closed: true, text: `order ${order} is closed (${r.order.closeReason ?? 'closed'}) and its escrow was refunded` };
+    const c = await closeOrder(client, { signer, order, timeoutMs: opts.txTimeoutMs ?? 60_000 });
+    opts.onStatus?.({ type: 'order-closed', order, refunded: c.refunded });
+    return { closed: true, text: `order ${order} was closed and ${formatAmount(c.refunded)} refunded` };
+  } catch (e) {
+    return { closed: false, text: `closing order ${order} failed (${errorMessage(e)}): close it with "groundwork market order close <key> ${order}" to get its escrow back` };
+  }
+}
+
+/** Is `e` only a consequence of another failure (our own abort, a body stopped because its upload ended)? */
+function secondary(e: unknown): boolean {
+  return e instanceof BodyStopped || (e instanceof ProviderHttpError && e.code === 'ABORTED');
+}
+
+/**
+ * Pass 2: re-encodes the file and streams shard j into lease j's upload, all at once. Resolves
+ * with the verified acks in shard order; rejects with the first failure that is not merely a
+ * consequence of another (the others are aborted).
+ */
+async function uploadAll(path: string, manifest: Manifest, leases: PutLease[], signer: Signer, chainId: string, opts: PutFileOptions): Promise<UploadShardReturnType[]> {
+  const n = leases.length;
+  const ctl = new AbortController();
+  const onAbort = () => ctl.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const bodies = leases.map((_, j) => new ShardBody(j));
+  const sent = new Array<number>(n).fill(0);
+  const total = manifest.shardBytes * n;
+  const failures: { shard: number | undefined; error: unknown }[] = [];
+  const fail = (shard: number | undefined, error: unknown) => {
+    failures.push({ shard, error });
+    for (const b of bodies) b.fail(error);
+    ctl.abort();
+  };
+
+  const uploads = leases.map(async (l, j) => {
+    try {
+      const ack = await uploadShard(l.hostUri, {
+        lease: l.lease,
+        root: fromHex(l.root, `shard ${j} root`),
+        bytes: manifest.shardBytes,
+        pieceSize: manifest.pieceSize,
+        key: signer,
+        chainId,
+        body: bodies[j] as ShardBody,
+        expectedProvider: l.provider,
+        idleTimeoutMs: opts.uploadIdleTimeoutMs ?? 120_000,
+        signal: ctl.signal,
+        onProgress: (bytes) => {
+          sent[j] = bytes;
+          opts.onProgress?.({ phase: 'upload', done: sent.reduce((a, b) => a + b, 0), total });
+        },
+      });
+      opts.onStatus?.({ type: 'shard-uploaded', shard: j, lease: l.lease, provider: l.provider });
+      return ack;
+    } catch (e) {
+      fail(j, e);
+      throw e;
+    }
+  });
+  const sink: ShardSink = { write: (j, piece) => (bodies[j] as ShardBody).write(piece) };
+  const writing = writeShards(readFileChunks(path), manifest, sink, { signal: ctl.signal }).then(
+    () => {
+      for (const b of bodies) b.end();
+    },
+    (e: unknown) => fail(undefined, e),
+  );
+  const results = await Promise.allSettled([writing, ...uploads]);
+  opts.signal?.removeEventListener('abort', onAbort);
+  if (failures.length === 0) return results.slice(1).map((r) => (r as PromiseFulfilledResult<UploadShardReturnType>).value);
+
+  const first = failures.find((f) => !secondary(f.error)) ?? (failures[0] as (typeof failures)[number]);
+  if (first.shard === undefined) throw first.error;
+  const l = leases[first.shard] as PutLease;
+  throw new PutError('UPLOAD_FAILED', `uploading shard ${first.shard} to ${l.provider} (lease ${l.lease}) failed: ${errorMessage(first.error)}`, { cause: first.error });
+}
+
+// ---------------------------------------------------------------------------------------------
+// putFile
+
+/**
+ * Stores the file at `path`: order, match, upload, deal (see the file comment). `signer` pays
+ * and owns the deal. Resolves once the deal is on chain.
+ */
+export async function putFile(client: Client, signer: Signer, path: string, opts: PutFileOptions): Promise<PutFileReturnType> {
+  const k = opts.k ?? DEFAULT_DATA_SHARDS;
+  const m = opts.m ?? DEFAULT_PARITY_SHARDS;
+  const info = await statInput(path);
+  // Checks k and m (and the size) before anything is read.
+  const layout = fileLayout(info.size, k, m);
+  const n = layout.n;
+  if (opts.durationBlocks < 1n) throw new InvalidInputError('INVALID_ARGUMENT', 'durationBlocks must be at least 1');
+  if (opts.maxPrice < 1n) throw new InvalidInputError('INVALID_PRICE', 'maxPrice must be greater than zero');
+  const deposit = opts.deposit ?? opts.maxPrice * BigInt(n) * opts.durationBlocks;
+  const txTimeoutMs = opts.txTimeoutMs ?? 60_000;
+  const chainId = (await client.trust()).genesis.chainId;
+  // Before the file is read (minutes, for a big one): the node answers and the account can pay
+  // the escrow and the deal's repair reserve.
+  const customer = encodeAddress(signer.address);
+  const [account, params] = await Promise.all([getAccount(client, { address: customer }), getParams(client)]);
+  const repairFee = BigInt(String((params.storage as { repairFee?: unknown } | undefined)?.repairFee ?? '0'));
+  const needed = deposit + repairFee * BigInt(m);
+  if (account.balance < needed) {
+    throw new InvalidInputError(
+      'INSUFFICIENT_FUNDS',
+      `${customer} holds ${formatAmount(account.balance)} but storing this file needs ${formatAmount(needed)} plus fees (escrow ${formatAmount(deposit)}${m > 0 ? ` + repair reserve ${formatAmount(repairFee)} × ${m}` : ''}): fund it, or lower the max price, duration or deposit`,
+    );
+  }
+
+  // 1. Roots and manifest.
+  const manifest = await encodeFile(readFileChunks(path), info.size, {
+    k,
+    m,
+    name: opts.name ?? basename(path),
+    onProgress: (done) => opts.onProgress?.({ phase: 'hash', done, total: info.size }),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  opts.onStatus?.({ type: 'hashed', manifest });
+
+  // 2. The order.
+  opts.signal?.throwIfAborted();
+  const created = await createOrder(client, {
+    signer,
+    spec: { type: 'storage', value: { bytes: BigInt(manifest.shardBytes), durationBlocks: opts.durationBlocks } },
+    replicas: n,
+    maxPrice: opts.maxPrice,
+    denom: 'ugw',
+    deposit,
+    bidWindowBlocks: opts.bidWindowBlocks ?? DEFAULT_BID_WINDOW,
+    timeoutMs: txTimeoutMs,
+  });
+  const order = created.orderId;
+  opts.onStatus?.({ type: 'order-created', order, bidWindowEnd: created.bidWindowEnd, deposit, hash: created.hash, height: BigInt(created.height), fee: created.fee });
+
+  try {
+    // 3. The match.
+    const matched = await waitForMatch(client, order, created.bidWindowEnd, opts);
+    if (matched.order.status === 'closed') {
+      const e = new PutError(
+        'NO_BIDS',
+        `no provider took order ${order} (${matched.order.closeReason ?? 'closed'}): nobody bid at most ${formatAmount(opts.maxPrice)} per block for ${n} × ${manifest.shardBytes} bytes; raise the max price, or see who could serve such an order with "groundwork market order explain ${order}"; the escrow was refunded`,
+        { order },
+      );
+      e.orderClosed = true;
+      throw e;
+    }
+    const active = matched.leases.filter((l: MarketLease) => l.status === 'active').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (active.length < n) {
+      throw new PutError(
+        'NOT_ENOUGH_LEASES',
+        `only ${active.length} of the ${n} providers needed took order ${order}: a ${k}+${m} code puts each of its ${n} shards on its own provider; lower k + m to at most ${active.length} or raise the max price (${formatAmount(opts.maxPrice)} per block now)`,
+        { order },
+      );
+    }
+
+    // 4. Shard j → the j-th lease; each provider's host.
+    const hosts = new Map<string, string>();
+    for (const p of new Set(active.map((l) => l.provider))) {
+      const rec = await getProvider(client, { address: p });
+      if (!rec) throw new PutError('PROVIDER_UNKNOWN', `provider ${p} of order ${order} is not registered: no host to upload to`, { order });
+      hosts.set(p, rec.hostUri);
+    }
+    const leases: PutLease[] = active.slice(0, n).map((l, j) => ({ shard: j, lease: l.id, provider: l.provider, hostUri: hosts.get(l.provider) as string, price: l.price, root: manifest.roots[j] as string }));
+    opts.onStatus?.({ type: 'matched', order, leases });
+
+    // 5. Pass 2, if the file is still the one hashed.
+    const now = await statInput(path);
+    if (now.size !== info.size || now.mtimeMs !== info.mtimeMs) {
+      throw new PutError('FILE_CHANGED', `${path} changed while it was being stored (${info.size} → ${now.size} bytes); store it again once nothing writes to it`, { order });
+    }
+    opts.signal?.throwIfAborted();
+    const acks = await uploadAll(path, manifest, leases, signer, chainId, opts);
+
+    // 6. The deal.
+    let deal;
+    try {
+      deal = await createDeal(client, {
+        signer,
+        order,
+        size: BigInt(manifest.size),
+        k,
+        m,
+        pieceSize: manifest.pieceSize,
+        segments: BigInt(manifest.segments),
+        shards: leases.map((l, j) => ({ lease: l.lease, root: l.root, ack: { pubKey: (acks[j] as UploadShardReturnType).pubKey, signature: (acks[j] as UploadShardReturnType).signature } })),
+        timeoutMs: txTimeoutMs,
+      });
+    } catch (e) {
+      // A timeout may hide a deal that was made after all.
+      const made = await getDeal(client, { order }).catch(() => null);
+      if (made === null) throw new PutError('DEAL_FAILED', `recording the deal failed: ${errorMessage(e)}`, { cause: e, order });
+      opts.onStatus?.({ type: 'deal-created', order, hash: '', height: made.createdHeight, reserve: made.reserve });
+      return { order, manifest, leases, deposit, deal: { hash: '', height: made.createdHeight, fee: 0n, reserve: made.reserve } };
+    }
+    opts.onStatus?.({ type: 'deal-created', order, hash: deal.hash, height: BigInt(deal.height), reserve: deal.reserve });
+    return { order, manifest, leases, deposit, deal: { hash: deal.hash, height: BigInt(deal.height), fee: deal.fee, reserve: deal.reserve } };
+  } catch (caught) {
+    // No deal: the order goes (its escrow back), and the error says so. The error keeps its own
+    // class and code (a provider's refusal, a changed file, a failed tx); after an abort it is
+    // the abort's reason, not the uploads' ABORTED that followed from it.
+    const e: unknown = opts.signal?.aborted ? (opts.signal.reason ?? caught) : caught;
+    if (e instanceof PutError) e.order = order;
+    if (e instanceof PutError && e.orderClosed) throw e;
+    const a = await abandonOrder(client, signer, order, opts);
+    if (e instanceof PutError) e.orderClosed = a.closed;
+    if (e instanceof GroundworkError) e.message = `${e.message}; ${a.text}`;
+    throw e;
+  }
+}
