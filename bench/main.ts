@@ -7,12 +7,14 @@ import { clusterBench } from './cluster.js';
 import { ledgerBench } from './ledger.js';
 import { marketBench } from './market.js';
 import { rewardsBench } from './rewards.js';
+import { storageBench } from './storage.js';
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   ledger: ledgerBench,
   cluster: clusterBench,
   rewards: rewardsBench,
   market: marketBench,
+  storage: storageBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
