@@ -1,8 +1,8 @@
 /**
  * The market's acceptance walk-through with real processes, as a new user meets it: `groundwork
- * devnet start` (what `npm start` runs) brings up the node and two provider agents (p1 at 900,
- * p2 at 800 ugw per block); a customer posts an order from the CLI, sees both bids, gets the
- * cheaper one's lease, watches it accrue block by block, kills the winning agent with kill -9 and
+ * devnet start` (what `npm start` runs) brings up the node and six provider agents (p1 at 900,
+ * p2 at 800, … p6 at 400 ugw per block); a customer posts an order from the CLI, sees every bid,
+ * gets the cheapest one's lease, watches it accrue block by block, kills the winning agent with kill -9 and
  * restarts it by hand (the lease is found again, nothing is bid twice), then lets the escrow run
  * dry: the lease closes with reason insufficient-funds, on chain and in the agent's log. Ctrl-C
  * (SIGTERM) stops the devnet and its agents cleanly.
@@ -56,8 +56,9 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs
 test('market on the devnet: order from the CLI, two agents bid, the cheaper wins, payment streams, kill -9 and restart keeps the lease, escrow runs dry', { timeout: 180_000 }, async () => {
   const dir = tempDir('gw-market-e2e-');
   const home = dir.path;
-  const p1Home = join(home, 'providers', 'p1');
-  const p2Home = join(home, 'providers', 'p2');
+  // p5 (500 ugw per block) loses to p6 (400), the cheapest.
+  const p1Home = join(home, 'providers', 'p5');
+  const p2Home = join(home, 'providers', 'p6');
   let devnet: Proc | undefined;
   let restarted: Proc | undefined;
   const run = async (args: string[]) => {
@@ -67,18 +68,18 @@ test('market on the devnet: order from the CLI, two agents bid, the cheaper wins
   };
   const json = async <T = J>(args: string[]) => JSON.parse((await run([...args, '--json'])).stdout) as T;
   try {
-    // 1. `devnet start` on a new home: node, then two provider agents set up with real txs.
+    // 1. `devnet start` on a new home: node, then six provider agents set up with real txs.
     const port = await freePort();
     devnet = start(['--home', home, 'devnet', 'start', '--block-time', '250', '--api-port', String(port)]);
     await devnet.waitFor(/Ctrl-C stops the network and its providers/, 60_000);
     const banner = devnet.out();
-    assert.match(banner, /Providers \(2 agents/);
+    assert.match(banner, /Providers \(6 agents/);
     const row = (name: string) => new RegExp(`${name} +(gw1[0-9a-z]+) +key provider-\\d +fixed (\\d+) ugw/block .* running \\(pid (\\d+)\\)`).exec(banner);
-    const r1 = row('p1');
-    const r2 = row('p2');
+    const r1 = row('p5');
+    const r2 = row('p6');
     assert.ok(r1 && r2, banner);
     const [p1, p2] = [r1[1] as string, r2[1] as string];
-    assert.deepEqual([r1[2], r2[2]], ['900', '800']);
+    assert.deepEqual([r1[2], r2[2]], ['500', '400']);
     assert.match(banner, new RegExp(`log ${join(p2Home, 'agent.log')}`));
     assert.match(banner, new RegExp(`groundwork provider start --home ${p2Home}`));
     assert.equal(agentPid(p2Home), Number(r2[3]));
@@ -87,18 +88,19 @@ test('market on the devnet: order from the CLI, two agents bid, the cheaper wins
     await run(['keys', 'add', 'customer', '--keyring-backend', 'test']);
     await run([...n, 'bank', 'send', 'faucet', 'customer', '100gw']);
 
-    // 2. The order: at most 1000 ugw per block; 96,000 ugw of escrow is 120 blocks at 800.
-    const created = await json([...n, 'market', 'order', 'create', 'customer', '--kind', 'storage', '--size', '10GiB', '--duration', '1000', '--max-price', '1000ugw', '--deposit', '96000ugw', '--bid-window', '20']);
+    // 2. The order: at most 1000 ugw per block; 48,000 ugw of escrow is 120 blocks at 400.
+    const created = await json([...n, 'market', 'order', 'create', 'customer', '--kind', 'storage', '--size', '10GiB', '--duration', '1000', '--max-price', '1000ugw', '--deposit', '48000ugw', '--bid-window', '20']);
     const orderId = String(created.order);
 
-    // 3. Both agents bid (within a block or two; the window is 20 blocks, 5 s); the list is cheapest first.
-    const listed = await until('two bids', async () => {
+    // 3. Every agent bids (within a block or two; the window is 20 blocks, 5 s); the list is cheapest first.
+    const listed = await until('six bids', async () => {
       const human = (await run([...n, 'market', 'bid', 'list', orderId])).stdout;
-      return /2 bid\(s\)/.test(human) ? human : undefined;
+      return /6 bid\(s\)/.test(human) ? human : undefined;
     });
-    assert.match(listed, /cheapest first[\s\S]*0\.0008 GW\/block[\s\S]*0\.0009 GW\/block/);
+    assert.match(listed, /cheapest first[\s\S]*0\.0004 GW\/block[\s\S]*0\.0005 GW\/block/);
     const bids = (await json<{ bids: Array<{ provider: string; price: string }> }>([...n, 'market', 'bid', 'list', orderId])).bids;
-    assert.deepEqual(bids.map((b) => [b.provider, b.price]), [[p2, '800'], [p1, '900']]);
+    assert.deepEqual(bids.map((b) => b.price), ['400', '500', '600', '700', '800', '900']);
+    assert.deepEqual(bids.slice(0, 2).map((b) => b.provider), [p2, p1]);
 
     // 4. The window closes: the cheaper provider (p2, 800) holds the lease.
     const order = await until('the lease', async () => {
@@ -108,11 +110,11 @@ test('market on the devnet: order from the CLI, two agents bid, the cheaper wins
     assert.equal(order.order.status, 'active');
     assert.equal(order.leases.length, 1);
     const lease = order.leases[0] as { id: string; provider: string; price: string; status: string };
-    assert.deepEqual([lease.provider, lease.price, lease.status], [p2, '800', 'active']);
+    assert.deepEqual([lease.provider, lease.price, lease.status], [p2, '400', 'active']);
     const leaseId = lease.id;
     const p2Log = () => readFileSync(join(p2Home, 'agent.log'), 'utf8');
-    await until('p2 adopts the lease', async () => (new RegExp(`lease-adopted lease=${leaseId} order=${orderId} .*price=800`).test(p2Log()) ? true : undefined), 20_000);
-    await until('p1 forgets its lost bid', async () => (new RegExp(`bid-forgotten order=${orderId} reason=lost`).test(readFileSync(join(p1Home, 'agent.log'), 'utf8')) ? true : undefined), 20_000);
+    await until('p6 adopts the lease', async () => (new RegExp(`lease-adopted lease=${leaseId} order=${orderId} .*price=400`).test(p2Log()) ? true : undefined), 20_000);
+    await until('p5 forgets its lost bid', async () => (new RegExp(`bid-forgotten order=${orderId} reason=lost`).test(readFileSync(join(p1Home, 'agent.log'), 'utf8')) ? true : undefined), 20_000);
 
     // 5. Payment streams block by block: paid (as of the last settlement) + owed now grows.
     type Shown = { status: string; paid: string; settlement: { owed: string; height: string; dryHeight: string | null } };
@@ -129,7 +131,7 @@ test('market on the devnet: order from the CLI, two agents bid, the cheaper wins
     // 6. kill -9 the winning agent, restart it by hand: the lease is found again, no new bid.
     const pid2 = agentPid(p2Home) as number;
     process.kill(pid2, 'SIGKILL');
-    assert.ok(await gone(pid2), 'p2 agent killed');
+    assert.ok(await gone(pid2), 'p6 agent killed');
     restarted = start(['--home', p2Home, 'provider', 'start']);
     const running = await restarted.waitFor(/provider-agent-running .*metrics=(http:\/\/[0-9.]+:[0-9]+)/);
     await restarted.waitFor(/reconciled why=start height=\d+ leases=1 bids=0 changes=0/);
@@ -147,7 +149,7 @@ test('market on the devnet: order from the CLI, two agents bid, the cheaper wins
     assert.match(closed[0], /reason=insufficient-funds/);
     const end = await json<{ status: string; closeReason: string; paid: string }>([...n, 'lease', 'show', leaseId]);
     assert.deepEqual([end.status, end.closeReason], ['closed', 'insufficient-funds']);
-    assert.ok(BigInt(end.paid) > 0n && BigInt(end.paid) <= 96_000n);
+    assert.ok(BigInt(end.paid) > 0n && BigInt(end.paid) <= 48_000n);
     assert.match((await run([...n, 'lease', 'show', leaseId])).stdout, /status: +closed at height \d+ \(insufficient-funds\)/);
     const o = await json<{ order: J; leases: unknown[] }>([...n, 'market', 'order', 'show', orderId]);
     assert.equal(o.order.status, 'closed');
@@ -161,12 +163,12 @@ test('market on the devnet: order from the CLI, two agents bid, the cheaper wins
     assert.match(restarted.out(), /provider-agent-stopped/);
 
     // 8. Ctrl-C (SIGTERM) stops the devnet with the agent it still runs (p1), cleanly; it saw p2's die.
-    assert.match(devnet.out(), /devnet-provider-exited provider=p2 .*signal=SIGKILL/);
+    assert.match(devnet.out(), /devnet-provider-exited provider=p6 .*signal=SIGKILL/);
     const pid1 = agentPid(p1Home) as number;
     assert.ok(isAlive(pid1));
     devnet.proc.kill('SIGTERM');
     assert.equal(await devnet.exited, 0);
-    assert.ok(await gone(pid1, 5_000), 'p1 agent stopped with the devnet');
+    assert.ok(await gone(pid1, 5_000), 'p5 agent stopped with the devnet');
     assert.match(readFileSync(join(p1Home, 'agent.log'), 'utf8'), /provider-agent-stopped/);
   } finally {
     if (restarted && restarted.proc.exitCode === null) restarted.proc.kill('SIGKILL');

@@ -11,7 +11,7 @@ import { createClient } from '../../client/client.js';
 import { Cli, parseIntArg, parsePortArg } from '../context.js';
 
 /** Provider keys a new devnet home gets even when fewer providers run now (a later start may run them). */
-const DEFAULT_PROVIDERS = 2;
+const DEFAULT_PROVIDERS = 6;
 
 export function devnetCommand(program: Command): void {
   const devnet = program.command('devnet').description('the local network (what "npm start" runs)');
