@@ -26,7 +26,7 @@ test('gov CLI: submit, vote, show, list, treasury; a passed params proposal chan
     // votes here) and a funded treasury.
     const gPath = join(home, 'genesis.json');
     const g = JSON.parse(readFileSync(gPath, 'utf8'));
-    g.app = { ...g.app, gov: { params: { votingPeriod: '100', quorumBps: '1000' } } };
+    g.app = { ...g.app, gov: { params: { votingPeriod: '200', quorumBps: '1000' } } };
     g.app.bank.balances.push({ address: encodeAddress(moduleAddress('treasury')), amount: '50000000' });
     writeFileSync(gPath, JSON.stringify(g, null, 2));
 

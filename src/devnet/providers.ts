@@ -81,6 +81,8 @@ export interface DevnetProvider {
   readonly device: string;
   readonly city: string;
   readonly metricsUrl: string;
+  /** Where its storage service listens (its hostUri), '' when storage is off. */
+  readonly storageUrl: string;
   readonly logFile: string;
   /** The exact command that runs this agent by hand. */
   readonly startCommand: string;
@@ -281,6 +283,7 @@ export async function setupDevnetProviders(o: { home: string; url: string; count
       device: m.device,
       city: m.city,
       metricsUrl: listen ? `http://${listen}` : '',
+      storageUrl: c.storage && typeof c.hostUri === 'string' ? c.hostUri : '',
       logFile: join(m.pHome, 'agent.log'),
       startCommand: `npx groundwork provider start --home ${shellQuote(m.pHome)}`,
       pid: undefined,
@@ -386,10 +389,10 @@ export async function startProviderAgents(providers: DevnetProvider[], o: { wait
 export function providersBlock(providers: readonly DevnetProvider[], skipped: readonly string[]): string[] {
   const lines: string[] = [];
   if (providers.length) {
-    lines.push('', `Providers (${providers.length} agents bidding on every order; storage devices, 150 GW self-bonded each):`);
+    lines.push('', `Providers (${providers.length} agents bidding on every order and storing files; storage devices, 150 GW self-bonded each):`);
     for (const p of providers) {
       lines.push(`  ${p.name}  ${p.address}  key ${p.key}  fixed ${p.price} ugw/block  ${p.city}  ${p.state}${p.pid && p.state === 'running' ? ` (pid ${p.pid})` : ''}`);
-      lines.push(`      log ${p.logFile}${p.metricsUrl ? `   metrics ${p.metricsUrl}/metrics` : ''}`);
+      lines.push(`      log ${p.logFile}${p.metricsUrl ? `   metrics ${p.metricsUrl}/metrics` : ''}${p.storageUrl ? `   storage ${p.storageUrl}` : ''}`);
     }
     const last = providers[providers.length - 1] as DevnetProvider;
     lines.push(`  Kill one (kill -9 <pid>) and run it again by hand, e.g.: ${last.startCommand}`);
