@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { equals, toHex, type Bytes } from '../../core/bytes.js';
@@ -288,6 +288,27 @@ test('store: GC deletes a shard once none of its leases has been active for the 
     // Grace 0: deleted on first sight.
     assert.deepEqual((await s.gc({ isActive: () => false, graceMs: 0, now: 30_000 })).deleted.sort(), [toHex(a.root), toHex(c.root)].sort());
     assert.equal(s.usedBytes, 0);
+  } finally {
+    d.cleanup();
+  }
+});
+
+test('store: GC forgets a shard whose directory was already deleted by hand, and goes on to the next', async () => {
+  const d = tempDir('gw-store-');
+  try {
+    const s = await ShardStore.open({ dir: d.path, capacityBytes: 1 << 20, noSync: true });
+    const a = makeShard(8192, 2, 'gone');
+    const b = makeShard(8192, 2, 'kept-then-collected');
+    for (const [sh, lease] of [[a, '1'], [b, '2']] as const) {
+      const u = await s.beginUpload({ root: sh.root, bytes: sh.data.length, pieceSize: 8192, lease });
+      await feed(u, sh.data);
+      await u.commit();
+    }
+    rmSync(join(d.path, 'shards', toHex(a.root)), { recursive: true, force: true });
+    const r = await s.gc({ isActive: () => false, graceMs: 0 });
+    assert.deepEqual(new Set(r.deleted), new Set([toHex(a.root), toHex(b.root)]));
+    assert.equal(s.usedBytes, 0);
+    assert.equal(s.shardCount, 0);
   } finally {
     d.cleanup();
   }

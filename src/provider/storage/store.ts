@@ -510,7 +510,12 @@ export class ShardStore {
         }
         // Out of sight first (an atomic rename into tmp/), then removed.
         const trash = join(this.tmpDir, `gc-${root}-${randomBytes(4).toString('hex')}`);
-        await rename(this.shardDir(root), trash);
+        try {
+          await rename(this.shardDir(root), trash);
+        } catch (e) {
+          // Already gone from disk (deleted by hand): forget it all the same, and go on.
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        }
         this.shards.delete(root);
         this.pieceRootsCache.delete(root);
         this.inactiveSince.delete(root);

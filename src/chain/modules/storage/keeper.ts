@@ -337,10 +337,11 @@ function closePeriod(ctx: Context, deps: StorageDeps, period: bigint, p: Storage
     const s = d?.shards[j];
     if (!d || !s || s.status !== 'active') continue;
     s.misses++;
-    const evidence = encode(missedEvidenceCodec, { period, order, shard: j });
-    deps.penalties.reportFault(ctx, s.device, 'storage-proof-missed', evidence);
     ctx.emit('storage.proof.missed', () => ({ period, order, shard: j, provider: encodeAddress(s.provider), misses: s.misses }));
+    // Lose the shard first: its lease then closes as failed-verification even when this fault is
+    // the one that jails the device (settling after the jail would close it as device-gone).
     if (s.misses >= p.missesToLose) loseShard(ctx, deps, order, j, s, 'storage-proof-missed');
+    deps.penalties.reportFault(ctx, s.device, 'storage-proof-missed', encode(missedEvidenceCodec, { period, order, shard: j }));
     putDeal(ctx, order, d);
   }
   const rprefix = rduePeriodPrefix(period);

@@ -43,7 +43,7 @@ function makeShard(): Shard {
 const attr = (e: Event, k: string): string | undefined => e.attributes.find((a) => a.key === k)?.value;
 const ofType = (ev: Event[], t: string): Event[] => ev.filter((e) => e.type === t);
 
-async function setup(): Promise<TestChain> {
+async function setup(extra: Record<string, unknown> = {}): Promise<TestChain> {
   const c = await testChain({
     chainId: CHAIN,
     fee: 200_000n,
@@ -52,6 +52,7 @@ async function setup(): Promise<TestChain> {
       devices: { makers: [{ name: 'acme', pubKey: toHex(acme.publicKey) }] },
       credits: { balances: providers.map((x) => ({ address: encodeAddress(x.p.address), amount: '100000000' })) },
       storage: { params: { periodBlocks: PERIOD.toString(), leavesPerChallenge: 2, missesToLose: 2, retrievalFailuresToFault: 2 } },
+      ...extra,
     },
   });
   for (const { p, d } of providers) {
@@ -274,6 +275,26 @@ test('storage: a failing retrieval check twice in a row is a fault of the provid
       faults.push(...r.events.filter((e) => e.type.startsWith('penalties.')));
     }
     assert.equal(faults.length, 1, 'the second consecutive failure is a fault');
+  } finally {
+    await c.close();
+  }
+});
+
+test('storage: the miss that loses a shard closes its lease as failed-verification even when its fault jails the device', async () => {
+  const c = await setup({
+    penalties: { params: { freeFaults: 2, jailFaults: 3 } },
+    storage: { params: { periodBlocks: PERIOD.toString(), leavesPerChallenge: 2, missesToLose: 3, retrievalFailuresToFault: 2 } },
+  });
+  try {
+    const { order, leases } = await buyLeases(c, [0]);
+    const shard = makeShard();
+    const lease = leases[0] as bigint;
+    await c.ok(customer, 'storage/create-deal', { order, size: 5_000n, k: 1, m: 0, pieceSize: PIECE, segments: SEGMENTS, shards: [{ lease, root: shard.root, ack: ack((providers[0] as { p: Ed25519Key }).p, lease, shard.root) }] });
+    // Three periods without an answer: faults 1 and 2 warn, fault 3 jails; miss 3 loses the shard.
+    for (let i = 0; i < 4; i++) await toPeriodStart(c);
+    assert.equal(getDevice(c.app.state, (providers[0] as { d: Ed25519Key }).d.publicKey)?.status, 'jailed');
+    assert.equal(getLease(c.app.state, lease)?.closeReason, 'failed-verification');
+    assert.equal(getDeal(c.app.state, order)?.shards[0]?.status, 'lost');
   } finally {
     await c.close();
   }
