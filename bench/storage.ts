@@ -16,7 +16,7 @@
  *   `put_ratio`, `get_ratio` against it (target ≥ 0.25).
  * - `proofs_per_s`: the chain's check of a storage proof (core/shardtree verifyLeaf: the 4 KiB
  *   leaf hashed and its path to the root of a 1 GiB shard), on one core.
- * Options: --size <MiB>, --k, --m, --keep.
+ * Options: --size <MiB>, --k, --m, --parallel (segments fetched at once; default getFile's), --keep.
  */
 import { createHash, randomFillSync } from 'node:crypto';
 import { createWriteStream, mkdtempSync, openSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
@@ -71,6 +71,7 @@ export async function storageBench(args: string[]): Promise<Record<string, unkno
   const sizeMiB = numberOption(args, 'size', 1024);
   const k = numberOption(args, 'k', 4);
   const m = numberOption(args, 'm', 2);
+  const parallel = numberOption(args, 'parallel', 0);
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-storage-'));
   const home = join(dir, 'devnet');
   let devnet: LiveProcess | undefined;
@@ -119,7 +120,7 @@ export async function storageBench(args: string[]): Promise<Record<string, unkno
     const outPath = join(dir, 'output.bin');
     const out = createWriteStream(outPath);
     const t1 = performance.now();
-    await getFile(client, put.manifest, put.order, out);
+    await getFile(client, put.manifest, put.order, out, parallel > 0 ? { parallel } : {});
     out.end();
     await once(out, 'close');
     const getS = (performance.now() - t1) / 1000;
