@@ -2,7 +2,8 @@
  * `groundwork store ...`: a customer's files on the network. `put` encrypts and erasure-codes a
  * file, buys k + m storage leases through the market, uploads one shard to each provider and
  * records the deal on chain (storage/put.ts); `get` fetches any k shards back and decodes them
- * (storage/get.ts); `ls`, `status` and `rm` show and end deals.
+ * (storage/get.ts); `repair` rebuilds a deal's lost shards from healthy ones onto new leases
+ * (storage/repair.ts); `ls`, `status` and `rm` show and end deals.
  *
  * The manifest of every file stored from a home — its layout, shard roots and the file key —
  * is `<home>/store/<order>.json`, mode 0600: without it the file cannot be decrypted, so it is
@@ -31,6 +32,7 @@ import { checkManifestAgainstDeal, getFile } from '../../storage/get.js';
 import { fetchPiece } from '../../storage/http.js';
 import { formatManifest, MAX_DATA_SHARDS, MAX_PARITY_SHARDS, parseManifest, type Manifest } from '../../storage/layout.js';
 import { putFile, statInput, type PutStatus } from '../../storage/put.js';
+import { repairDeal, RepairError, type RepairStatus } from '../../storage/repair.js';
 import { Cli, parseIntArg, readPassphrase } from '../context.js';
 import { formatBytes } from './device.js';
 import { parseBlocks, parseDenomAmount, parseId, parsePrice } from './market.js';
@@ -291,6 +293,7 @@ Examples:
   groundwork store put big.iso --key alice --k 10 --m 4 --duration 500000 --max-price 0.002gw
   groundwork store ls
   groundwork store status 12
+  groundwork store repair 12        (rebuilds lost shards onto new providers)
   groundwork store get 12 -o photos.tar
   groundwork store rm 12            (ends the deal; the manifest stays unless --forget)
 
@@ -632,6 +635,163 @@ The file survives m providers down: shards that fail are skipped. Output is writ
         manifest: rec?.path ?? null,
         name: rec?.manifest.name ?? null,
       });
+    });
+
+  store
+    .command('repair <order>')
+    .description("rebuild a deal's lost shards from k healthy ones, lease new providers for them through the market, upload them and record the repair on chain")
+    .option('--key <name>', "the key that pays the new leases and earns the repair fee (default: the deal's customer's key when here, else the only key)")
+    .option('--max-price <amount>', "highest price per block per new provider, e.g. 1000ugw (default: the deal's order's max price)")
+    .option('--duration <blocks>', "how long the new providers keep the shards (default: until the deal's last active lease ends)")
+    .option('--bid-window <blocks>', 'blocks the repair order takes bids', '10')
+    .option('--deposit <amount>', 'escrow funded now (default: the whole duration at the max price for every new provider)')
+    .option('--manifest <file>', 'the manifest to check against the deal (default: <home>/store/<order>.json when there; not needed to repair)')
+    .option('--tmp-dir <dir>', 'where the rebuilt shards wait for their upload (default: the system temporary directory; needs shard size × lost shards free)')
+    .option('--passphrase-file <file>', 'file holding the passphrase of the key')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  groundwork store repair 12
+  groundwork store repair 12 --key worker --max-price 1000ugw --duration 50000
+
+A shard is lost when its lease closed abnormally (its provider left, or it failed verification):
+"groundwork store status <order>" shows them. Each lost shard is rebuilt from any k healthy
+shards (every piece verified against its root; the rebuilt shard must have the deal's root),
+written to a temporary file, then put on a new lease of a provider that holds no shard of the
+deal yet. The file key is not needed: anyone may repair a deal, and the chain pays the repair
+fee (storage.repairFee, from the deal's reserve) to the key that sends the repair. Nothing
+lost: nothing is bought. Fewer than k healthy shards: the file cannot be rebuilt (exit 1).`,
+    )
+    .action(async (orderArg: string, opts: KeyOpts & { maxPrice?: string; duration?: string; bidWindow: string; deposit?: string; manifest?: string; tmpDir?: string }, cmd: Command) => {
+      const cli = new Cli(cmd);
+      const order = parseId(orderArg, 'order');
+      const maxPrice = opts.maxPrice === undefined ? undefined : parsePrice(opts.maxPrice, 'ugw', '--max-price');
+      const durationBlocks = opts.duration === undefined ? undefined : parseBlocks(opts.duration, '--duration');
+      const bidWindowBlocks = parseBlocks(opts.bidWindow, '--bid-window');
+      const deposit = opts.deposit === undefined ? undefined : parseDenomAmount(opts.deposit, 'ugw', '--deposit');
+      if (opts.tmpDir !== undefined && !existsSync(opts.tmpDir)) throw new InvalidInputError('FILE_NOT_FOUND', `--tmp-dir ${opts.tmpDir} does not exist`);
+      const rec = findRecord(cli.home, order, opts.manifest);
+      const client = cli.client();
+      await requireSameChain(client, rec);
+      const deal = await getDeal(client, { order });
+      if (!deal) throw new InvalidInputError('storage.DEAL_NOT_FOUND', `order ${order} has no storage deal on this chain; see "groundwork store ls"`);
+      if (rec) checkManifestAgainstDeal(rec.manifest, deal);
+      if (deal.status !== 'active') throw new RepairError('DEAL_ENDED', `deal ${order} ended at height ${deal.endedHeight}: there is nothing to repair (its providers no longer keep the shards)`);
+      const n = deal.k + deal.m;
+      const lost = deal.shards.filter((s) => s.status === 'lost').map((s) => s.index);
+      const active = activeShards(deal);
+      if (lost.length === 0) {
+        const ended = deal.shards.filter((s) => s.status === 'ended').length;
+        cli.out([`deal ${order}: nothing to repair: no shard is lost (${active} of ${n} active${ended ? `, ${ended} ended` : ''})`], { order, lost: [], repaired: [], repairOrder: null, deposit: 0n });
+        return;
+      }
+      if (active < deal.k) {
+        throw new RepairError(
+          'NOT_ENOUGH_SHARDS',
+          `cannot repair deal ${order}: only ${active} of its ${n} shards are active and ${deal.k} are needed to rebuild the lost ones (${lost.map((j) => `shard ${j}`).join(', ')}); the file cannot be recovered from the network`,
+        );
+      }
+      // The deal's customer's key when this home has it (the repair fee then goes back to the
+      // customer's account), else --key or the only key: anyone may repair.
+      const own = opts.key === undefined && cli.keyring().list().some((k) => k.address === deal.customer) ? deal.customer : undefined;
+      const signer = await signerFor(cli, opts, own);
+
+      let bar: ByteBar | undefined;
+      let barPhase: string | undefined;
+      let lastBids = -1;
+      const stopBar = (): void => {
+        bar?.stop();
+        bar = undefined;
+      };
+      const onStatus = (s: RepairStatus): void => {
+        switch (s.type) {
+          case 'checked':
+            cli.note(`deal ${order}: shard(s) ${s.lost.join(', ')} lost, ${s.active.length} active (${s.k} needed); rebuilding ${s.lost.length} × ${formatBytes(s.shardBytes)}`);
+            break;
+          case 'rebuilt':
+            stopBar();
+            cli.note(`rebuilt shard(s) ${s.shards.join(', ')}: every root matches the deal's`);
+            break;
+          case 'order-created':
+            cli.note(`repair order ${s.repairOrder} created (${s.durationBlocks} blocks at most ${formatAmount(s.maxPrice)}/block; escrow ${formatAmount(s.deposit)}, fee ${formatAmount(s.fee)}); bids until the end of block ${s.bidWindowEnd}`);
+            break;
+          case 'bidding':
+            if (s.bids !== lastBids) cli.note(`  ${s.bids} bid(s), ${s.eligible} from providers holding no shard of the deal, at height ${s.height}; the window closes at ${s.bidWindowEnd}`);
+            lastBids = s.bids;
+            break;
+          case 'accepted':
+            cli.note(`  accepted ${s.providers.join(', ')} (lease ${s.leases.join(', ')})`);
+            break;
+          case 'accept-failed':
+            cli.note(`  could not accept ${s.providers.join(', ')}: ${s.reason}`);
+            break;
+          case 'lease-released':
+            cli.note(`  closed lease ${s.lease} of ${s.provider}: ${s.reason}`);
+            break;
+          case 'matched':
+            cli.note(`matched: ${s.leases.map((l) => `shard ${l.shard} → lease ${l.lease} (${l.provider})`).join(', ')}; uploading`);
+            break;
+          case 'shard-uploaded':
+            if (!bar) cli.note(`  shard ${s.shard} stored by ${s.provider} (lease ${s.lease})`);
+            break;
+          case 'shard-repaired':
+            stopBar();
+            cli.note(`shard ${s.shard} repaired at height ${s.height}${s.fee > 0n ? `; repair fee ${formatAmount(s.fee)}` : ''}`);
+            break;
+          case 'order-closed':
+            stopBar();
+            break;
+        }
+      };
+      // Ctrl-C stops the repair and closes its order (escrow back); a second one quits at once.
+      const ctl = new AbortController();
+      let interrupts = 0;
+      const onSignal = (): void => {
+        if (++interrupts > 1) process.exit(130);
+        stopBar();
+        cli.note('interrupted: stopping, and closing the repair order if one was made (Ctrl-C again quits at once)');
+        ctl.abort(new GroundworkError('INTERRUPTED', 'interrupted before the repair was recorded'));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      let r;
+      try {
+        r = await repairDeal(client, signer, rec?.manifest ?? null, order, {
+          signal: ctl.signal,
+          bidWindowBlocks,
+          ...(maxPrice !== undefined ? { maxPrice } : {}),
+          ...(durationBlocks !== undefined ? { durationBlocks } : {}),
+          ...(deposit !== undefined ? { deposit } : {}),
+          ...(opts.tmpDir !== undefined ? { tmpDir: resolve(opts.tmpDir) } : {}),
+          onStatus,
+          onProgress: (p) => {
+            if (barPhase !== p.phase) {
+              stopBar();
+              bar = byteBar(cli, p.phase === 'rebuild' ? 'rebuilding' : 'uploading');
+              barPhase = p.phase;
+            }
+            bar?.update(p.done, p.total);
+          },
+        });
+      } finally {
+        stopBar();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      const fees = r.repaired.reduce((a, x) => a + x.fee, 0n);
+      const after = await getDeal(client, { order }).catch(() => null);
+      cli.out(
+        [
+          r.repaired.length === 0
+            ? `deal ${order}: nothing to repair any more (shard(s) ${r.lost.join(', ')} were repaired meanwhile)`
+            : `Repaired deal ${order}${rec ? ` (${rec.manifest.name})` : ''}: ${r.repaired.length} shard(s) on new providers${after ? `, ${activeShards(after)} of ${n} active` : ''}`,
+          ...r.repaired.map((x) => `  shard ${String(x.shard).padEnd(2)} lease ${String(x.lease).padEnd(6)} ${x.provider}  ${formatAmount(x.price)}/block  ${x.hostUri}`),
+          ...(r.repairOrder !== null ? [`  paid by repair order ${r.repairOrder} (escrow ${formatAmount(r.deposit)}); repair fee earned ${formatAmount(fees)}`] : []),
+          ...(r.repaired.length ? [`  roots unchanged: ${r.repaired.map((x) => `${x.shard}=${x.root.slice(0, 16)}…`).join(', ')}`] : []),
+        ],
+        { order, lost: r.lost, repaired: r.repaired, repairOrder: r.repairOrder, deposit: r.deposit, fees },
+      );
     });
 
   store
