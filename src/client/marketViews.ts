@@ -6,8 +6,8 @@
 import { specCodec, type Attribute, type CloseReason, type Denom, type LeaseStatus, type OrderStatus, type ResourceKind, type ResourceSpec } from '../chain/modules/market/types.js';
 import type { Client } from './client.js';
 import type { SignAndSendReturnType } from './actions/signAndSend.js';
-import { ApiResponseError, ClientError } from './errors.js';
-import { moduleQuery } from './actions/moduleQuery.js';
+import { ClientError } from './errors.js';
+import { verticalQuery } from './actions/moduleQuery.js';
 
 // ---------------------------------------------------------------------------------------------
 // JSON as the node answers
@@ -311,20 +311,8 @@ export function idArg(v: bigint | number | string): string {
  * A market query. A node without the market module is a clear error (MARKET_UNAVAILABLE), not a
  * 404 that reads like a missing order; `notFound` turns the query's own NOT_FOUND into a value.
  */
-export async function marketQuery<T>(client: Client, query: string, args: Record<string, string | bigint | number | undefined>, notFound?: () => T): Promise<T> {
-  try {
-    return await moduleQuery<T>(client, 'market', query, args);
-  } catch (e) {
-    if (e instanceof ApiResponseError && e.status === 404) {
-      if (/^no module "market"/.test(e.message)) {
-        throw new ClientError('MARKET_UNAVAILABLE', `the node at ${client.url} has no market module (is it running an older version?)`, { cause: e });
-      }
-      if (/has no query/.test(e.message)) throw new ClientError('MARKET_UNAVAILABLE', `the node's market module has no "${query}" query (a different version?)`, { cause: e });
-    }
-    // Absent: the query's NOT_FOUND (404), or a market.*_NOT_FOUND chain error.
-    if (notFound && e instanceof ApiResponseError && (e.status === 404 || /_NOT_FOUND$/.test(e.code))) return notFound();
-    throw e;
-  }
+export function marketQuery<T>(client: Client, query: string, args: Record<string, string | bigint | number | undefined>, notFound?: () => T): Promise<T> {
+  return verticalQuery<T>(client, 'market', query, args, notFound);
 }
 
 /** The attributes of the first `type` event a committed market tx emitted (BAD_RESPONSE when missing). */

@@ -6,8 +6,8 @@
 import { fromHex, type Bytes } from '../core/bytes.js';
 import type { DEAL_STATUSES, ShardStatus } from '../chain/modules/storage/types.js';
 import type { Client } from './client.js';
-import { ApiResponseError, ClientError } from './errors.js';
-import { moduleQuery } from './actions/moduleQuery.js';
+import { ClientError } from './errors.js';
+import { verticalQuery } from './actions/moduleQuery.js';
 import { big, num } from './marketViews.js';
 
 export type DealStatus = (typeof DEAL_STATUSES)[number];
@@ -297,18 +297,6 @@ export function ackArg(a: ShardAckInput, what: string): { pubKey: Bytes; signatu
  * A storage query. A node without the storage module is a clear error (STORAGE_UNAVAILABLE), not
  * a 404 that reads like a missing deal; `notFound` turns the query's own NOT_FOUND into a value.
  */
-export async function storageQuery<T>(client: Client, query: string, args: Record<string, string | bigint | number | undefined>, notFound?: () => T): Promise<T> {
-  try {
-    return await moduleQuery<T>(client, 'storage', query, args);
-  } catch (e) {
-    if (e instanceof ApiResponseError && e.status === 404) {
-      if (/^no module "storage"/.test(e.message)) {
-        throw new ClientError('STORAGE_UNAVAILABLE', `the node at ${client.url} has no storage module (is it running an older version?)`, { cause: e });
-      }
-      if (/has no query/.test(e.message)) throw new ClientError('STORAGE_UNAVAILABLE', `the node's storage module has no "${query}" query (a different version?)`, { cause: e });
-    }
-    // Absent: the query's NOT_FOUND (404), or a storage.*_NOT_FOUND chain error.
-    if (notFound && e instanceof ApiResponseError && (e.status === 404 || /_NOT_FOUND$/.test(e.code))) return notFound();
-    throw e;
-  }
+export function storageQuery<T>(client: Client, query: string, args: Record<string, string | bigint | number | undefined>, notFound?: () => T): Promise<T> {
+  return verticalQuery<T>(client, 'storage', query, args, notFound);
 }

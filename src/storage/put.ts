@@ -312,15 +312,25 @@ async function waitForMatch(client: Client, order: bigint, bidWindowEnd: bigint,
 }
 
 /** Closes an order whose file could not be stored; returns a sentence saying what happened to its escrow. */
-async function abandonOrder(client: Client, signer: Signer, order: bigint, opts: PutFileOptions): Promise<{ closed: boolean; text: string }> {
+/**
+ * Closes an order that will not be used, so its escrow comes back (put and repair on failure);
+ * a sentence for the error either way. `what` names it ("order", "repair order").
+ */
+export async function abandonOrder(
+  client: Client,
+  signer: Signer,
+  order: bigint,
+  o: { txTimeoutMs?: number; what?: string; onClosed?: (refunded: bigint) => void } = {},
+): Promise<{ closed: boolean; text: string }> {
+  const what = o.what ?? 'order';
   try {
     const r = await getOrder(client, { id: order });
-    if (r?.order.status === 'closed') return { closed: true, text: `order ${order} is closed (${r.order.closeReason ?? 'closed'}) and its escrow was refunded` };
-    const c = await closeOrder(client, { signer, order, timeoutMs: opts.txTimeoutMs ?? 60_000 });
-    opts.onStatus?.({ type: 'order-closed', order, refunded: c.refunded });
-    return { closed: true, text: `order ${order} was closed and ${formatAmount(c.refunded)} refunded` };
+    if (r?.order.status === 'closed') return { closed: true, text: `${what} ${order} is closed (${r.order.closeReason ?? 'closed'}) and its escrow was refunded` };
+    const c = await closeOrder(client, { signer, order, timeoutMs: o.txTimeoutMs ?? 60_000 });
+    o.onClosed?.(c.refunded);
+    return { closed: true, text: `${what} ${order} was closed and ${formatAmount(c.refunded)} refunded` };
   } catch (e) {
-    return { closed: false, text: `closing order ${order} failed (${errorMessage(e)}): close it with "groundwork market order close <key> ${order}" to get its escrow back` };
+    return { closed: false, text: `closing ${what} ${order} failed (${errorMessage(e)}): close it with "groundwork market order close <key> ${order}" to get its escrow back` };
   }
 }
 
@@ -517,7 +527,10 @@ export async function putFile(client: Client, signer: Signer, path: string, opts
     const e: unknown = opts.signal?.aborted ? (opts.signal.reason ?? caught) : caught;
     if (e instanceof PutError) e.order = order;
     if (e instanceof PutError && e.orderClosed) throw e;
-    const a = await abandonOrder(client, signer, order, opts);
+    const a = await abandonOrder(client, signer, order, {
+      ...(opts.txTimeoutMs !== undefined ? { txTimeoutMs: opts.txTimeoutMs } : {}),
+      onClosed: (refunded) => opts.onStatus?.({ type: 'order-closed', order, refunded }),
+    });
     if (e instanceof PutError) e.orderClosed = a.closed;
     if (e instanceof GroundworkError) e.message = `${e.message}; ${a.text}`;
     throw e;

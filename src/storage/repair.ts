@@ -46,7 +46,6 @@ import { decodeAddress, encodeAddress, type Signer } from '../core/keys.js';
 import type { Client } from '../client/client.js';
 import { acceptBid } from '../client/actions/acceptBid.js';
 import { closeLease } from '../client/actions/closeLease.js';
-import { closeOrder } from '../client/actions/closeOrder.js';
 import { createOrder } from '../client/actions/createOrder.js';
 import { getAccount } from '../client/actions/getAccount.js';
 import { getDeal } from '../client/actions/getDeal.js';
@@ -63,6 +62,7 @@ import { erasureCoder } from './erasure.js';
 import { checkManifestAgainstDeal } from './get.js';
 import { fetchPiece, ProviderHttpError, uploadShard, type UploadShardReturnType } from './http.js';
 import type { Manifest } from './layout.js';
+import { abandonOrder } from './put.js';
 import { pieceRootOf, ShardRootBuilder } from './piecehash.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -516,18 +516,6 @@ async function acceptAll(client: Client, signer: Signer, order: bigint, provider
 }
 
 /** Closes an order whose leases hold nothing; returns a sentence saying what happened to its escrow. */
-async function abandonOrder(client: Client, signer: Signer, order: bigint, opts: RepairDealOptions): Promise<{ closed: boolean; text: string }> {
-  try {
-    const r = await getOrder(client, { id: order });
-    if (r?.order.status === 'closed') return { closed: true, text: `repair order ${order} is closed (${r.order.closeReason ?? 'closed'}) and its escrow was refunded` };
-    const c = await closeOrder(client, { signer, order, timeoutMs: opts.txTimeoutMs ?? 60_000 });
-    opts.onStatus?.({ type: 'order-closed', repairOrder: order, refunded: c.refunded });
-    return { closed: true, text: `repair order ${order} was closed and ${formatAmount(c.refunded)} refunded` };
-  } catch (e) {
-    return { closed: false, text: `closing repair order ${order} failed (${errorMessage(e)}): close it with "groundwork market order close <key> ${order}" to get its escrow back` };
-  }
-}
-
 /** Closes one lease that will hold nothing (its escrow share stays with the order); a sentence when it fails. */
 async function releaseLease(client: Client, signer: Signer, l: { lease: bigint; provider: string }, reason: string, opts: RepairDealOptions): Promise<string | undefined> {
   try {
@@ -871,7 +859,11 @@ async function placeAndRecord(
       if (e instanceof RepairError) e.repaired = repaired;
       throw e;
     }
-    const a = await abandonOrder(client, signer, repairOrder, opts);
+    const a = await abandonOrder(client, signer, repairOrder, {
+      what: 'repair order',
+      ...(opts.txTimeoutMs !== undefined ? { txTimeoutMs: opts.txTimeoutMs } : {}),
+      onClosed: (refunded) => opts.onStatus?.({ type: 'order-closed', repairOrder, refunded }),
+    });
     if (e instanceof RepairError) e.orderClosed = a.closed;
     if (e instanceof GroundworkError) e.message = `${e.message}; ${a.text}`;
     throw e;
