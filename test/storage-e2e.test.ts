@@ -361,14 +361,20 @@ test('storage e2e, misbehaving providers: a deleted shard, a forged proof, a pro
       // that drew A's deleted shard for a retrieval check may add a retrieval-failed fault.
       const faults = () => net.events.filter(['penalties.warning', 'penalties.penalty', 'penalties.jail'], { device: A.deviceHex });
       const missFault = (at: bigint) => faults().filter((e) => e.height === at && attrs(e).reason === 'storage-proof-missed');
+      // The block's events arrive one by one: wait for the fault that follows the miss.
+      const faultAt = (at: bigint) =>
+        net.events.waitFor(['penalties.warning', 'penalties.penalty', 'penalties.jail'], { device: A.deviceHex, reason: 'storage-proof-missed' }, { from: mark, pred: (e) => e.height === at, timeoutMs: 10_000 });
+      await faultAt(m1.height);
       assert.equal(missFault(m1.height).length, 1, 'the miss is a fault of the device, reason storage-proof-missed');
       const f1 = await getDeviceFaults(net.client, { device: A.deviceHex });
       assert.ok(Number(f1.total) >= 1 && f1.status === 'warned', `faults query: ${JSON.stringify(f1)}`);
       assert.equal(await getLease(net.client, { id: BigInt(s.lease) }).then((l) => l?.status), 'active', 'one miss does not lose the shard');
 
       const m2 = await missed(2);
+      await faultAt(m2.height);
       assert.equal(missFault(m2.height).length, 1);
       const m3 = await missed(3);
+      await faultAt(m3.height);
       assert.equal(missFault(m3.height).length, 1);
       // freeFaults = 1: the first fault in the window warns, the later ones are penalties that
       // take penalties.faultSlash from the operator pool; none reaches jailFaults = 8.
