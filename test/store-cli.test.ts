@@ -14,22 +14,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliIn, freePort, spawnCli, startNode, tempDir, type LiveProcess, type NodeProcess } from '../src/testkit/index.js';
-import { createClient } from '../src/client/client.js';
-import { Keyring } from '../src/client/keyring.js';
+import { spawnCli } from '../src/testkit/index.js';
+import { startStorageNet } from '../src/testkit/storage.js';
 import { getAccount } from '../src/client/actions/getAccount.js';
-import { signAndSend } from '../src/client/actions/signAndSend.js';
-import { signDeviceConsent } from '../src/client/actions/signDeviceConsent.js';
-import { signMakerApproval } from '../src/client/actions/signMakerApproval.js';
-import { fromHex, toHex } from '../src/core/bytes.js';
+import { toHex } from '../src/core/bytes.js';
 import { sha256 } from '../src/core/hash.js';
-import { decodeAddress, Ed25519Key } from '../src/core/keys.js';
-import { NO_CAPABILITIES } from '../src/chain/modules/devices/types.js';
-import { initHome } from '../src/devnet/init.js';
-import { homePaths } from '../src/node/home.js';
-import { defaultConfigJSON } from '../src/provider/config.js';
 
 const CHAIN = 'store-e2e';
 const FUNDS = 1_000_000_000n; // 1000 GW each
@@ -37,86 +28,23 @@ const FUNDS = 1_000_000_000n; // 1000 GW each
 type J = Record<string, unknown>;
 
 test('store: put, get, ls, status, rm through the CLI against a node and three storage providers; survives a provider down', { timeout: 180_000 }, async () => {
-  const dir = tempDir('gw-store-cli-');
-  const home = dir.path;
-  let node: NodeProcess | undefined;
-  const agents: LiveProcess[] = [];
-  const { run, json } = cliIn(home);
   const started = Date.now();
+  // --- A chain with a customer, a maker and three funded providers (p1-p3 bidding 900/800/700),
+  // their agents running, each in its own home with a storage section.
+  const net = await startStorageNet({
+    chainId: CHAIN,
+    providers: 3,
+    providerName: (i) => `p${i + 1}`,
+    price: (i) => BigInt(900 - 100 * i),
+    customerFunds: FUNDS,
+    params: { storage: { periodBlocks: '100000' } },
+    blockTimeMs: 200,
+    capacityBytes: 64 << 20,
+  });
+  const { home, client, run, json } = net;
   try {
-    // --- A chain with a customer, a maker and three funded providers.
-    const kr = new Keyring(homePaths(home).keyring);
-    const cust = kr.add('cust', { backend: 'test' }).info.address;
-    const maker = kr.add('acme', { backend: 'test' });
-    const provs = [1, 2, 3].map((i) => ({ i, name: `p${i}`, address: kr.add(`p${i}`, { backend: 'test' }).info.address, device: Ed25519Key.generate() }));
-    initHome({
-      home,
-      chainId: CHAIN,
-      blockIntervalMs: 200,
-      apiPort: 0,
-      force: false,
-      extraBalances: [cust, ...provs.map((p) => p.address)].map((a) => [a, FUNDS] as const),
-      params: { storage: { periodBlocks: '100000' } },
-    });
-    const gPath = homePaths(home).genesis;
-    const g = JSON.parse(readFileSync(gPath, 'utf8')) as { app: J };
-    g.app.devices = { makers: [{ name: 'acme', pubKey: maker.info.publicKey }] };
-    g.app.credits = { balances: provs.map((p) => ({ address: p.address, amount: '100000000' })) };
-    writeFileSync(gPath, JSON.stringify(g, null, 2));
-    node = await startNode(home);
-    const n = ['--node', node.url];
-    const genesisBytes = new Uint8Array(readFileSync(gPath));
-    const client = createClient({ url: node.url, genesis: genesisBytes });
+    const cust = net.customers.get('cust')!.address;
     assert.equal((await getAccount(client, { address: cust })).balance, FUNDS);
-
-    // Each provider: self-bond (market.minProviderStake) and a storage device, in one tx each.
-    await Promise.all(
-      provs.map((p) =>
-        signAndSend(client, {
-          signer: kr.signer(p.name),
-          timeoutMs: 30_000,
-          msgs: [
-            { type: 'staking/delegate', value: { operator: decodeAddress(p.address), amount: 150_000_000n } },
-            {
-              type: 'devices/onboard',
-              value: {
-                kind: 'storage',
-                deviceKey: p.device.publicKey,
-                maker: 'acme',
-                makerSignature: fromHex(signMakerApproval(kr.signer('acme'), { chainId: CHAIN, kind: 'storage', deviceKey: toHex(p.device.publicKey) })),
-                deviceSignature: fromHex(signDeviceConsent(p.device, { chainId: CHAIN, owner: p.address })),
-                capabilities: { ...NO_CAPABILITIES, capacityBytes: 1n << 40n, bandwidthMbps: 1000 },
-              },
-            },
-          ],
-        }),
-      ),
-    );
-
-    // Their agents, each in its own home with a storage section.
-    const hosts: string[] = [];
-    for (const p of provs) {
-      const pHome = join(home, p.name);
-      mkdirSync(pHome);
-      const hostUri = `http://127.0.0.1:${await freePort()}`;
-      hosts.push(hostUri);
-      const c = {
-        ...defaultConfigJSON(),
-        node: node.url,
-        genesisHash: toHex(sha256(genesisBytes)),
-        key: p.name,
-        keyringBackend: 'test',
-        keyringDir: homePaths(home).keyring,
-        hostUri,
-        devices: [toHex(p.device.publicKey)],
-        pricing: { type: 'fixed', price: String(1000 - 100 * p.i) },
-        metricsListen: '',
-        storage: { capacityBytes: 64 << 20 },
-      };
-      writeFileSync(join(pHome, 'provider.json'), JSON.stringify(c, null, 2));
-      agents.push(spawnCli(['--home', pHome, 'provider', 'start']));
-    }
-    await Promise.all(agents.map((a) => a.waitFor(/reconciled why=start/, 30_000)));
     const setupMs = Date.now() - started;
 
     // --- Bad input: one line, exit 1, nothing on chain.
@@ -125,9 +53,9 @@ test('store: put, get, ls, status, rm through the CLI against a node and three s
     writeFileSync(big, bigData);
     const empty = join(home, 'empty.txt');
     writeFileSync(empty, '');
-    const put = ['store', 'put', '--key', 'cust', '--duration', '10000', '--max-price', '1000ugw', '--bid-window', '3'];
+    const put = ['store', 'put', '--key', 'cust', '--duration', '10000', '--max-price', '1000ugw', '--bid-window', '15'];
     const bad = async (args: string[], re: RegExp) => {
-      const r = await run([...n, ...args], false);
+      const r = await run(args, false);
       assert.match(r.stderr, re, args.join(' '));
       assert.doesNotMatch(r.stderr, /\n\s+at |internal error/, `no stack trace: ${r.stderr}`);
     };
@@ -144,31 +72,31 @@ test('store: put, get, ls, status, rm through the CLI against a node and three s
     await bad(['store', 'get', 'abc'], /order must be a positive integer, got "abc"/);
     await bad(['store', 'status', '999'], /no deal and no order 999/);
     await bad(['store', 'rm', '999'], /no deal and no order 999/);
-    const badJson = await run([...n, 'store', 'get', '999', '--json'], false);
+    const badJson = await run(['store', 'get', '999', '--json'], false);
     assert.equal((JSON.parse(badJson.stderr) as { error: { code: string } }).error.code, 'NO_MANIFEST');
 
     // --- More shards than providers: the order gets 3 leases of the 4 needed, is closed, refunded.
     const before = (await getAccount(client, { address: cust })).balance;
-    const short = await run([...n, ...put, big, '--k', '3', '--m', '1'], false);
+    const short = await run([...put, big, '--k', '3', '--m', '1'], false);
     assert.match(short.stderr, /only 3 of the 4 providers needed took order [0-9]+: .*lower k \+ m to at most 3 or raise the max price.*; order [0-9]+ was closed and [0-9.]+ GW refunded/s);
     const after = (await getAccount(client, { address: cust })).balance;
     assert.ok(before - after < 100_000n, `only fees and a few blocks of 3 leases were spent: ${before - after} ugw`);
 
     // --- Ctrl-C while the order takes bids: the put stops and closes its order.
-    const interrupted = spawnCli(['--home', home, ...n, ...put.slice(0, -1), '20', big]);
+    const interrupted = spawnCli(['--home', home, '--node', net.node.url, ...put.slice(0, -1), '20', big]);
     const created = await interrupted.waitFor(/order ([0-9]+) created/, 30_000);
     interrupted.proc.kill('SIGINT');
     assert.equal(await interrupted.exited, 1);
     assert.match(interrupted.out(), new RegExp(`error: interrupted before the file was stored; order ${created[1]} was closed and [0-9.]+ GW refunded`));
-    assert.equal((await json<{ order: { status: string } }>([...n, 'market', 'order', 'show', created[1]!])).order.status, 'closed');
+    assert.equal((await json<{ order: { status: string } }>(['market', 'order', 'show', created[1]!])).order.status, 'closed');
 
     // --- Put the big file and the empty one.
-    const putBig = await json<J & { order: string; leases: Array<{ shard: number; provider: string; lease: string }>; manifest: string }>([...n, ...put, big, '--k', '2', '--m', '1']);
+    const putBig = await json<J & { order: string; leases: Array<{ shard: number; provider: string; lease: string }>; manifest: string }>([...put, big, '--k', '2', '--m', '1']);
     assert.equal(putBig.size, bigData.length);
     assert.equal(putBig.sha256, toHex(sha256(bigData)));
     assert.deepEqual([putBig.k, putBig.m], [2, 1]);
     assert.equal(putBig.leases.length, 3);
-    assert.deepEqual(new Set(putBig.leases.map((l) => l.provider)), new Set(provs.map((p) => p.address)), 'one shard per provider');
+    assert.deepEqual(new Set(putBig.leases.map((l) => l.provider)), new Set(net.providers.map((p) => p.address)), 'one shard per provider');
     const leaseIds = putBig.leases.map((l) => BigInt(l.lease));
     assert.deepEqual(leaseIds, [...leaseIds].sort((a, b) => (a < b ? -1 : 1)), 'shard j on the j-th lease by id');
     assert.equal(putBig.manifest, join(home, 'store', `${putBig.order}.json`));
@@ -178,7 +106,7 @@ test('store: put, get, ls, status, rm through the CLI against a node and three s
     assert.match(saved.key as string, /^[0-9a-f]{64}$/);
     assert.equal(saved.deal.customer, cust);
 
-    const putHuman = await run([...n, ...put, empty, '--k', '2', '--m', '1']);
+    const putHuman = await run([...put, empty, '--k', '2', '--m', '1']);
     const emptyOrder = /Stored empty\.txt \(0 B\) as order ([0-9]+): 2\+1 shards of 4 KiB on 3 providers/.exec(putHuman.stdout)?.[1];
     assert.ok(emptyOrder, putHuman.stdout);
     assert.match(putHuman.stdout, /costs 0\.0024 GW per block .*repair reserve 1 GW/);
@@ -186,18 +114,18 @@ test('store: put, get, ls, status, rm through the CLI against a node and three s
 
     // --- Get both back, byte for byte.
     const outBig = join(home, 'big.out');
-    const gotBig = await json<J>([...n, 'store', 'get', putBig.order, '-o', outBig]);
+    const gotBig = await json<J>(['store', 'get', putBig.order, '-o', outBig]);
     assert.deepEqual([gotBig.bytes, gotBig.failedShards, gotBig.repairedSegments], [bigData.length, [], 0]);
     assert.ok(readFileSync(outBig).equals(bigData), 'the big file comes back identical');
     await bad(['store', 'get', putBig.order, '-o', outBig], /big\.out exists: pass --force/);
     const outEmpty = join(home, 'empty.out');
-    await run([...n, 'store', 'get', emptyOrder, '-o', outEmpty]);
+    await run(['store', 'get', emptyOrder, '-o', outEmpty]);
     assert.equal(readFileSync(outEmpty).length, 0);
-    const piped = await run([...n, 'store', 'get', putBig.order, '-o', '-']);
+    const piped = await run(['store', 'get', putBig.order, '-o', '-']);
     assert.ok(Buffer.from(piped.stdout, 'latin1').length > 0);
 
     // --- ls and status.
-    const ls = await json<{ files: Array<{ order: string; status: string; name: string; activeShards: number; size: number }> }>([...n, 'store', 'ls']);
+    const ls = await json<{ files: Array<{ order: string; status: string; name: string; activeShards: number; size: number }> }>(['store', 'ls']);
     assert.deepEqual(
       ls.files.map((f) => [f.order, f.name, f.status, f.activeShards, f.size]),
       [
@@ -205,48 +133,45 @@ test('store: put, get, ls, status, rm through the CLI against a node and three s
         [emptyOrder, 'empty.txt', 'active', 3, 0],
       ],
     );
-    const st = await json<{ deal: { status: string; k: number; m: number; shards: Array<{ status: string; provider: string; root: string }> }; health: string; settlement: { escrow: string } }>([...n, 'store', 'status', putBig.order]);
+    const st = await json<{ deal: { status: string; k: number; m: number; shards: Array<{ status: string; provider: string; root: string }> }; health: string; settlement: { escrow: string } }>(['store', 'status', putBig.order]);
     assert.equal(st.deal.status, 'active');
     assert.deepEqual(st.deal.shards.map((s) => s.status), ['active', 'active', 'active']);
     assert.deepEqual(st.deal.shards.map((s) => s.root), saved.roots);
     assert.match(st.health, /^healthy/);
     assert.ok(BigInt(st.settlement.escrow) > 0n);
-    assert.match((await run([...n, 'store', 'status', putBig.order])).stdout, /health: +healthy: all 3 shards active on chain/);
+    assert.match((await run(['store', 'status', putBig.order])).stdout, /health: +healthy: all 3 shards active on chain/);
 
     // --- One provider down (kill -9): the one holding data shard 0, so the file must be rebuilt
     // from parity; it still comes back.
-    const victim = provs.findIndex((p) => p.address === putBig.leases[0]!.provider);
-    await agents[victim]!.kill9();
+    await net.provider(putBig.leases[0]!.provider).kill9();
     const outDown = join(home, 'big.down');
-    const gotDown = await json<J>([...n, 'store', 'get', putBig.order, '-o', outDown]);
+    const gotDown = await json<J>(['store', 'get', putBig.order, '-o', outDown]);
     assert.ok(readFileSync(outDown).equals(bigData), 'identical with a provider down');
     assert.deepEqual(gotDown.failedShards, [0]);
     assert.equal(gotDown.repairedSegments, 2, 'both segments rebuilt from parity');
-    const probed = await json<{ deal: { shards: Array<{ probe: string }> } }>([...n, 'store', 'status', putBig.order, '--probe']);
+    const probed = await json<{ deal: { shards: Array<{ probe: string }> } }>(['store', 'status', putBig.order, '--probe']);
     assert.deepEqual(probed.deal.shards.map((s) => s.probe), ['PROVIDER_UNREACHABLE', 'ok', 'ok']);
-    assert.match((await run([...n, 'store', 'status', putBig.order, '--probe'])).stdout, /probe: +2 of 3 providers answered with a verified piece \(2 are needed\)/);
+    assert.match((await run(['store', 'status', putBig.order, '--probe'])).stdout, /probe: +2 of 3 providers answered with a verified piece \(2 are needed\)/);
 
     // --- rm: the deal ends, the manifest stays; --forget deletes it.
-    const rm = await json<J>([...n, 'store', 'rm', emptyOrder]);
+    const rm = await json<J>(['store', 'rm', emptyOrder]);
     assert.equal(rm.ended, true);
     assert.equal((rm.leasesClosed as unknown[]).length, 3);
     assert.equal(rm.forgotten, false);
     assert.ok(existsSync(join(home, 'store', `${emptyOrder}.json`)));
-    assert.equal((await json<{ deal: { status: string } }>([...n, 'store', 'status', emptyOrder])).deal.status, 'ended');
-    assert.match((await run([...n, 'store', 'rm', emptyOrder])).stdout, /already ended/);
+    assert.equal((await json<{ deal: { status: string } }>(['store', 'status', emptyOrder])).deal.status, 'ended');
+    assert.match((await run(['store', 'rm', emptyOrder])).stdout, /already ended/);
     await bad(['store', 'get', emptyOrder, '-o', join(home, 'gone.out')], new RegExp(`deal ${emptyOrder} ended at height [0-9]+: its providers no longer keep the shards \\(shard 0: shard ended`));
     assert.ok(!existsSync(join(home, 'gone.out')) && !existsSync(join(home, 'gone.out.part')), 'nothing half-written');
-    const forgot = await json<J>([...n, 'store', 'rm', putBig.order, '--forget']);
+    const forgot = await json<J>(['store', 'rm', putBig.order, '--forget']);
     assert.deepEqual([forgot.ended, forgot.forgotten], [true, true]);
     assert.ok(!existsSync(putBig.manifest));
-    const ls2 = await json<{ files: Array<{ order: string; status: string }> }>([...n, 'store', 'ls']);
+    const ls2 = await json<{ files: Array<{ order: string; status: string }> }>(['store', 'ls']);
     assert.deepEqual(ls2.files.map((f) => [f.order, f.status]), [[emptyOrder, 'ended']]);
     await bad(['store', 'get', putBig.order], /no manifest for order/);
 
     process.stderr.write(`store-cli: setup ${setupMs} ms, total ${Date.now() - started} ms\n`);
   } finally {
-    await Promise.all(agents.map((a) => a.kill9()));
-    await node?.kill9();
-    dir.cleanup();
+    await net.close();
   }
 });

@@ -105,6 +105,10 @@ export interface StorageNetOptions {
   price?: (i: number) => bigint;
   /** Customer keys (test keyring) funded at genesis; default ["cust"]. */
   customers?: string[];
+  /** Each customer's genesis balance, ugw. Default 1,000,000 GW. */
+  customerFunds?: bigint;
+  /** Key name of provider i (0-based). Default `p${i}`. */
+  providerName?: (i: number) => string;
   /** Genesis params per module (merged over the defaults). */
   params?: Record<string, Record<string, unknown>>;
   blockTimeMs?: number;
@@ -137,6 +141,7 @@ export interface StorageProvider {
 }
 
 export interface StorageNet {
+  /** The node's home, also the CLI's (`run`, `json`): the keyring with every key, and `store put` manifests under store/. */
   readonly home: string;
   readonly chainId: string;
   readonly node: NodeProcess;
@@ -177,7 +182,7 @@ export async function startStorageNet(o: StorageNetOptions): Promise<StorageNet>
     }
     const maker = keyring.add('acme', { backend: 'test' });
     const cast = Array.from({ length: o.providers }, (_, i) => {
-      const name = `p${i}`;
+      const name = o.providerName?.(i) ?? `p${i}`;
       return { i, name, address: keyring.add(name, { backend: 'test' }).info.address, device: Ed25519Key.fromSeed(sha256(utf8(`${o.chainId}/device/${i}`))) };
     });
     initHome({
@@ -186,7 +191,7 @@ export async function startStorageNet(o: StorageNetOptions): Promise<StorageNet>
       blockIntervalMs: o.blockTimeMs ?? 250,
       apiPort: 0,
       force: false,
-      extraBalances: [...[...customers.values()].map((c) => [c.address, FUNDS] as const), ...cast.map((p) => [p.address, PROVIDER_FUNDS] as const)],
+      extraBalances: [...[...customers.values()].map((c) => [c.address, o.customerFunds ?? FUNDS] as const), ...cast.map((p) => [p.address, PROVIDER_FUNDS] as const)],
       params: o.params ?? {},
     });
     const gPath = homePaths(home).genesis;
