@@ -157,6 +157,52 @@ function writerFor(out: ByteSink): { write(chunk: Uint8Array): Promise<void>; do
  * a segment), DECRYPT_FAILED (wrong key or tampered data) or SHA256_MISMATCH; bytes already
  * written before an error must then be discarded by the caller.
  */
+/**
+ * Fetches one segment's pieces from the shards in `order` — data shards first, shards that
+ * failed before last — over `lanes` concurrent lanes, each going on to the next candidate until
+ * it holds one piece of `pieceSize` bytes (so `lanes` pieces when enough shards answer). A
+ * candidate that fails (null, a throw, a wrong size) counts in `failures` and in `problems`.
+ * Shared by decoding and repair.
+ */
+export async function fetchAnyPieces(o: {
+  order: readonly number[];
+  lanes: number;
+  pieceSize: number;
+  failures: number[];
+  stopped: () => boolean;
+  fetch: (shard: number) => Promise<Uint8Array | null>;
+}): Promise<{ pieces: (Uint8Array | null)[]; have: number; problems: string[] }> {
+  const order = [...o.order].sort((a, b) => Number(o.failures[a]! > 0) - Number(o.failures[b]! > 0) || a - b);
+  const pieces = new Array<Uint8Array | null>(o.failures.length).fill(null);
+  const problems: string[] = [];
+  let have = 0;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < order.length && !o.stopped()) {
+      const j = order[next++] as number;
+      let piece: Uint8Array | null = null;
+      try {
+        piece = await o.fetch(j);
+        if (piece === null) problems.push(`shard ${j}: unavailable`);
+        else if (piece.length !== o.pieceSize) {
+          problems.push(`shard ${j}: a piece of ${piece.length} bytes, not ${o.pieceSize}`);
+          piece = null;
+        }
+      } catch (e) {
+        problems.push(`shard ${j}: ${errorMessage(e)}`);
+      }
+      if (piece !== null) {
+        pieces[j] = piece;
+        have++;
+        return;
+      }
+      o.failures[j]!++;
+    }
+  };
+  await Promise.all(Array.from({ length: o.lanes }, lane));
+  return { pieces, have, problems };
+}
+
 export async function decodeFile(manifest: Manifest, fetchPiece: PieceFetcher, out: ByteSink, opts: DecodeOptions = {}): Promise<DecodeReport> {
   const layout = manifestLayout(manifest);
   const { k, n, pieceSize: P, segments, size } = layout;
@@ -174,39 +220,12 @@ export async function decodeFile(manifest: Manifest, fetchPiece: PieceFetcher, o
 
   /** k verified pieces of segment `s`, indexed by shard (null for those not fetched). */
   async function fetchSegment(s: number): Promise<(Uint8Array | null)[]> {
-    // Data shards first, then parity; shards that failed before go last.
-    const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => Number(failures[a]! > 0) - Number(failures[b]! > 0) || a - b);
-    const got: (Uint8Array | null)[] = new Array<Uint8Array | null>(n).fill(null);
-    const problems: string[] = [];
-    let next = 0;
-    // k lanes, each fetching until it holds one piece or the candidates run out.
-    const lane = async (): Promise<void> => {
-      while (next < order.length && !stopped) {
-        const j = order[next++] as number;
-        let piece: Uint8Array | null = null;
-        try {
-          piece = await fetchPiece(j, s);
-          if (piece === null) problems.push(`shard ${j}: unavailable`);
-          else if (piece.length !== P) {
-            problems.push(`shard ${j}: a piece of ${piece.length} bytes, not ${P}`);
-            piece = null;
-          }
-        } catch (e) {
-          problems.push(`shard ${j}: ${errorMessage(e)}`);
-        }
-        if (piece !== null) {
-          got[j] = piece;
-          return;
-        }
-        failures[j]!++;
-      }
-    };
-    await Promise.all(Array.from({ length: k }, lane));
-    const have = got.filter((p) => p !== null).length;
+    const order = Array.from({ length: n }, (_, j) => j);
+    const { pieces, have, problems } = await fetchAnyPieces({ order, lanes: k, pieceSize: P, failures, stopped: () => stopped, fetch: (j) => fetchPiece(j, s) });
     if (have < k && !stopped) {
       throw new StorageError('NOT_ENOUGH_SHARDS', `segment ${s}: only ${have} of the ${k} pieces needed could be fetched`, { details: problems.join('; ') });
     }
-    return got;
+    return pieces;
   }
 
   /** The plaintext of segment `s`, authenticated, as chunks. */

@@ -57,7 +57,7 @@ import { repairShard } from '../client/actions/repairShard.js';
 import { signAndSend } from '../client/actions/signAndSend.js';
 import type { MarketBid, MarketLease } from '../client/marketViews.js';
 import type { StorageDeal } from '../client/storageViews.js';
-import type { PieceFetcher } from './decode.js';
+import { fetchAnyPieces, type PieceFetcher } from './decode.js';
 import { erasureCoder } from './erasure.js';
 import { checkManifestAgainstDeal } from './get.js';
 import { fetchPiece, ProviderHttpError, uploadShard, type UploadShardReturnType } from './http.js';
@@ -274,39 +274,17 @@ export async function rebuildShards(
 
   /** Verified pieces of segment `s` (at least k, or NOT_ENOUGH_SHARDS), in a fresh stripe. */
   async function fetchSegment(s: number, want: number): Promise<{ stripe: Buffer; present: number }> {
-    const order = [...healthy].sort((a, b) => Number(failures[a]! > 0) - Number(failures[b]! > 0) || a - b);
-    const stripe = Buffer.allocUnsafe(n * P);
-    const problems: string[] = [];
-    let present = 0;
-    let have = 0;
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < order.length && !stopped) {
-        const j = order[next++] as number;
-        let piece: Uint8Array | null = null;
-        try {
-          piece = await fetch(j, s);
-          if (piece === null) problems.push(`shard ${j}: unavailable`);
-          else if (piece.length !== P) {
-            problems.push(`shard ${j}: a piece of ${piece.length} bytes, not ${P}`);
-            piece = null;
-          }
-        } catch (e) {
-          problems.push(`shard ${j}: ${errorMessage(e)}`);
-        }
-        if (piece !== null) {
-          stripe.set(piece, j * P);
-          present |= 1 << j;
-          have++;
-          return;
-        }
-        failures[j]!++;
-      }
-    };
-    await Promise.all(Array.from({ length: want }, lane));
+    const { pieces, have, problems } = await fetchAnyPieces({ order: healthy, lanes: want, pieceSize: P, failures, stopped: () => stopped, fetch: (j) => fetch(j, s) });
     if (have < k && !stopped) {
       throw new RepairError('NOT_ENOUGH_SHARDS', `segment ${s}: only ${have} of the ${k} pieces needed could be fetched and verified (${problems.join('; ')})`, { details: problems.join('; ') });
     }
+    const stripe = Buffer.allocUnsafe(n * P);
+    let present = 0;
+    pieces.forEach((piece, j) => {
+      if (piece === null) return;
+      stripe.set(piece, j * P);
+      present |= 1 << j;
+    });
     return { stripe, present };
   }
 
