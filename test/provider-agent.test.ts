@@ -9,9 +9,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliIn, freePort, spawnCli, startNode, tempDir, type LiveProcess } from '../src/testkit/index.js';
+import { cliIn, freePort, setupOperator, spawnCli, tempDir, type LiveProcess, type NodeProcess } from '../src/testkit/index.js';
 import { createClient } from '../src/client/client.js';
 import { Keyring } from '../src/client/keyring.js';
 import { moduleQuery } from '../src/client/actions/moduleQuery.js';
@@ -45,39 +45,21 @@ async function metrics(url: string): Promise<Map<string, bigint>> {
 test('provider agent: bids, wins a lease, withdraws, survives kill -9 without duplicates, releases a lease closed while down', { timeout: 300_000 }, async () => {
   const dir = tempDir('gw-provider-');
   const home = dir.path;
-  let node: Awaited<ReturnType<typeof startNode>> | undefined;
+  let node: NodeProcess | undefined;
   let agent: Agent | undefined;
-  const { run, json } = cliIn(home);
+  const { json } = cliIn(home);
   try {
-    await run(['init', '--chain-id', 'provider-e2e', '--block-time', '200']);
-    const prov = (await json(['keys', 'add', 'prov', '--keyring-backend', 'test'])).address as string;
-    await run(['keys', 'add', 'cust', '--keyring-backend', 'test']);
-    const acme = (await json(['keys', 'add', 'acme', '--keyring-backend', 'test'])).publicKey as string;
-    const gPath = join(home, 'genesis.json');
-    const g = JSON.parse(readFileSync(gPath, 'utf8')) as { app: Record<string, unknown> & { staking: { operators: Array<{ address: string }> } } };
-    g.app.devices = { makers: [{ name: 'acme', pubKey: acme }] };
-    g.app.credits = { balances: [{ address: prov, amount: '10000000' }] };
-    writeFileSync(gPath, JSON.stringify(g, null, 2));
-    node = await startNode(home);
-    const n = ['--node', node.url];
-    await run([...n, 'bank', 'send', 'faucet', 'prov', '1000gw']);
-    await run([...n, 'bank', 'send', 'faucet', 'cust', '1000gw']);
-    // market.minProviderStake: 100 GW bonded by the operator.
-    await run([...n, 'staking', 'delegate', 'prov', 'self', '150gw']);
-
-    const keyFile = join(home, 'device.json');
-    const device = (await json(['device', 'keygen', 'd1', '--out', keyFile])).publicKey as string;
-    const sig = (await run(['maker', 'sign', 'acme', device, '--kind', 'storage'])).stdout.trim();
-    await run([...n, 'device', 'onboard', 'prov', '--device-key', keyFile, '--maker', 'acme', '--maker-signature', sig, '--kind', 'storage', '--capacity', '4TiB', '--bandwidth', '1Gbps']);
-
-    // The agent's config, from `provider init` then edited like an operator would.
-    await run([...n, 'provider', 'init', '--key', 'prov', '--keyring-backend', 'test', '--host-uri', 'http://127.0.0.1:8700', '--metrics-listen', `127.0.0.1:${await freePort()}`]);
-    const cPath = join(home, 'provider.json');
-    const c = JSON.parse(readFileSync(cPath, 'utf8')) as Record<string, unknown>;
-    Object.assign(c, { node: node.url, devices: [device], attributes: { region: 'eu-west' }, pricing: { type: 'fixed', price: '900' }, withdrawEveryBlocks: 10, reconcileEveryBlocks: 25 });
-    writeFileSync(cPath, JSON.stringify(c, null, 2));
-
-    const client = createClient({ url: node.url, genesis: new Uint8Array(readFileSync(gPath)) });
+    const setup = await setupOperator(home, {
+      chainId: 'provider-e2e',
+      hostUri: 'http://127.0.0.1:8700',
+      metricsListen: `127.0.0.1:${await freePort()}`,
+      config: { attributes: { region: 'eu-west' }, pricing: { type: 'fixed', price: '900' }, withdrawEveryBlocks: 10, reconcileEveryBlocks: 25 },
+    });
+    const live = setup.node;
+    node = live;
+    const { n, prov, device } = setup;
+    const gPath = setup.genesisPath;
+    const client = createClient({ url: live.url, genesis: new Uint8Array(readFileSync(gPath)) });
     const cust = new Keyring(join(home, 'keyring')).signer('cust');
     const order = (maxPrice: bigint) =>
       signAndSend(client, {

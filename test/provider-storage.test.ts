@@ -8,10 +8,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { cliIn, freePort, spawnCli, startNode, tempDir, testKey, type LiveProcess } from '../src/testkit/index.js';
+import { freePort, setupOperator, spawnCli, tempDir, testKey, type LiveProcess, type NodeProcess } from '../src/testkit/index.js';
 import { createClient } from '../src/client/client.js';
 import { Keyring } from '../src/client/keyring.js';
 import { signAndSend } from '../src/client/actions/signAndSend.js';
@@ -39,43 +39,23 @@ async function* chunks(data: Uint8Array, size = 65_536): AsyncGenerator<Uint8Arr
 test('provider storage: an upload for a won lease is acknowledged, served and verified, refused for others, collected when the lease ends', { timeout: 300_000 }, async () => {
   const dir = tempDir('gw-provider-storage-');
   const home = dir.path;
-  let node: Awaited<ReturnType<typeof startNode>> | undefined;
+  let node: NodeProcess | undefined;
   let agent: LiveProcess | undefined;
-  const { run, json } = cliIn(home);
   try {
-    await run(['init', '--chain-id', CHAIN, '--block-time', '200']);
-    const prov = (await json(['keys', 'add', 'prov', '--keyring-backend', 'test'])).address as string;
-    await run(['keys', 'add', 'cust', '--keyring-backend', 'test']);
-    const acme = (await json(['keys', 'add', 'acme', '--keyring-backend', 'test'])).publicKey as string;
-    const gPath = join(home, 'genesis.json');
-    const g = JSON.parse(readFileSync(gPath, 'utf8')) as { app: Record<string, unknown> };
-    g.app.devices = { makers: [{ name: 'acme', pubKey: acme }] };
-    g.app.credits = { balances: [{ address: prov, amount: '10000000' }] };
-    writeFileSync(gPath, JSON.stringify(g, null, 2));
-    node = await startNode(home);
-    const n = ['--node', node.url];
-    await run([...n, 'bank', 'send', 'faucet', 'prov', '1000gw']);
-    await run([...n, 'bank', 'send', 'faucet', 'cust', '1000gw']);
-    await run([...n, 'staking', 'delegate', 'prov', 'self', '150gw']);
-    const keyFile = join(home, 'device.json');
-    const device = (await json(['device', 'keygen', 'd1', '--out', keyFile])).publicKey as string;
-    const sig = (await run(['maker', 'sign', 'acme', device, '--kind', 'storage'])).stdout.trim();
-    await run([...n, 'device', 'onboard', 'prov', '--device-key', keyFile, '--maker', 'acme', '--maker-signature', sig, '--kind', 'storage', '--capacity', '4TiB', '--bandwidth', '1Gbps']);
-
     const hostUri = `http://127.0.0.1:${await freePort()}`;
-    await run([...n, 'provider', 'init', '--key', 'prov', '--keyring-backend', 'test', '--host-uri', hostUri, '--metrics-listen', '']);
-    const cPath = join(home, 'provider.json');
-    const c = JSON.parse(readFileSync(cPath, 'utf8')) as Record<string, unknown>;
     const capacity = 1 << 20;
-    Object.assign(c, { node: node.url, devices: [device], pricing: { type: 'fixed', price: '900' }, storage: { capacityBytes: capacity, gcGraceMs: 0 } });
-    writeFileSync(cPath, JSON.stringify(c, null, 2));
+    const setup = await setupOperator(home, { chainId: CHAIN, hostUri, metricsListen: '', config: { pricing: { type: 'fixed', price: '900' }, storage: { capacityBytes: capacity, gcGraceMs: 0 } } });
+    const live = setup.node;
+    node = live;
+    const { prov } = setup;
+    const gPath = setup.genesisPath;
 
     agent = spawnCli(['--home', home, 'provider', 'start']);
     const running = await agent.waitFor(/provider-agent-running .*storage=(http:\/\/127\.0\.0\.1:[0-9]+)/);
     assert.equal(running[1], hostUri);
     assert.deepEqual(await storageStatus(hostUri), { capacityBytes: capacity, usedBytes: 0, shards: 0 });
 
-    const client = createClient({ url: node.url, genesis: new Uint8Array(readFileSync(gPath)) });
+    const client = createClient({ url: live.url, genesis: new Uint8Array(readFileSync(gPath)) });
     const cust = new Keyring(join(home, 'keyring')).signer('cust') as Ed25519Key;
     await signAndSend(client, {
       signer: cust,

@@ -3,6 +3,7 @@
  * with a free port, stopped (or killed) by the test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -151,4 +152,43 @@ export async function startNode(home: string, opts: { blockTimeMs?: number; extr
     await p.kill9();
     throw e;
   }
+}
+
+/**
+ * A one-validator chain and a provider operator set up the way an operator does it, through the
+ * CLI in `home`: keys `prov`, `cust` and the maker `acme` (test keyring; the genesis approves the
+ * maker and gives prov Data Credits for the onboarding fee), the node started, prov and cust
+ * funded with 1000 GW each, prov self-bonded (150 GW), a storage device onboarded, and
+ * `provider init` then `provider.json` edited with `config` (node URL and device filled in).
+ */
+export async function setupOperator(
+  home: string,
+  o: { chainId: string; hostUri: string; metricsListen: string; config: Record<string, unknown> },
+): Promise<{ node: NodeProcess; n: string[]; prov: string; device: string; genesisPath: string }> {
+  const { run, json } = cliIn(home);
+  await run(['init', '--chain-id', o.chainId, '--block-time', '200']);
+  const prov = (await json(['keys', 'add', 'prov', '--keyring-backend', 'test'])).address as string;
+  await run(['keys', 'add', 'cust', '--keyring-backend', 'test']);
+  const acme = (await json(['keys', 'add', 'acme', '--keyring-backend', 'test'])).publicKey as string;
+  const genesisPath = join(home, 'genesis.json');
+  const g = JSON.parse(readFileSync(genesisPath, 'utf8')) as { app: Record<string, unknown> };
+  g.app.devices = { makers: [{ name: 'acme', pubKey: acme }] };
+  g.app.credits = { balances: [{ address: prov, amount: '10000000' }] };
+  writeFileSync(genesisPath, JSON.stringify(g, null, 2));
+  const node = await startNode(home);
+  const n = ['--node', node.url];
+  await run([...n, 'bank', 'send', 'faucet', 'prov', '1000gw']);
+  await run([...n, 'bank', 'send', 'faucet', 'cust', '1000gw']);
+  // market.minProviderStake: 100 GW bonded by the operator.
+  await run([...n, 'staking', 'delegate', 'prov', 'self', '150gw']);
+  const keyFile = join(home, 'device.json');
+  const device = (await json(['device', 'keygen', 'd1', '--out', keyFile])).publicKey as string;
+  const sig = (await run(['maker', 'sign', 'acme', device, '--kind', 'storage'])).stdout.trim();
+  await run([...n, 'device', 'onboard', 'prov', '--device-key', keyFile, '--maker', 'acme', '--maker-signature', sig, '--kind', 'storage', '--capacity', '4TiB', '--bandwidth', '1Gbps']);
+  // The agent's config, from `provider init` then edited like an operator would.
+  await run([...n, 'provider', 'init', '--key', 'prov', '--keyring-backend', 'test', '--host-uri', o.hostUri, '--metrics-listen', o.metricsListen]);
+  const cPath = join(home, 'provider.json');
+  const c = JSON.parse(readFileSync(cPath, 'utf8')) as Record<string, unknown>;
+  writeFileSync(cPath, JSON.stringify({ ...c, node: node.url, devices: [device], ...o.config }, null, 2));
+  return { node, n, prov, device, genesisPath };
 }

@@ -18,6 +18,7 @@
  * the chain read, the signer), start()/stop()-able; tests pass a fake StorageChain.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fromHex, toBase64, toHex, type Bytes } from '../../core/bytes.js';
 import { errorMessage, GroundworkError } from '../../core/errors.js';
@@ -128,6 +129,23 @@ export interface StorageService {
   readonly app: FastifyInstance;
 }
 
+/** Refused bodies up to this size are read to their end before the answer (see the error handler). */
+const DRAIN_LIMIT = 4 << 20;
+
+/** Reads and drops the rest of a request body, for at most `ms`. */
+function drain(req: IncomingMessage, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      req.off('end', done).off('error', done).off('close', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    req.on('end', done).on('error', done).on('close', done);
+    req.resume();
+  });
+}
+
 export function storageService(opts: StorageServiceOptions): StorageService {
   const { store, chain, operator, log, metrics } = opts;
   const now = opts.now ?? Date.now;
@@ -160,7 +178,7 @@ export function storageService(opts: StorageServiceOptions): StorageService {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
-  app.setErrorHandler((err: FastifyError | Refusal, req, reply) => {
+  app.setErrorHandler(async (err: FastifyError | Refusal, req, reply) => {
     let code: ProviderErrorCode;
     let message: string;
     if (err instanceof Refusal) ({ code, message } = err);
@@ -170,7 +188,10 @@ export function storageService(opts: StorageServiceOptions): StorageService {
       code = 'INTERNAL';
       message = 'internal error; see the provider log';
     }
-    // A body not read to its end is not drained: the connection closes after this answer.
+    // A small body not read yet is drained, so the client (still sending) surely reads the
+    // answer; a larger one is not: the connection closes after this answer, and a refused GiB
+    // costs the provider nothing (that client may only see the connection end).
+    if (!req.raw.complete && !req.raw.destroyed && Number(req.headers['content-length'] ?? Infinity) <= DRAIN_LIMIT) await drain(req.raw, 2_000);
     if (!req.raw.complete) void reply.header('connection', 'close');
     return reply.status(PROVIDER_ERROR_STATUS[code]).send({ code, message });
   });
