@@ -104,7 +104,7 @@ export function storageMetrics(r: Registry) {
   return {
     uploads: r.counter(`${p}uploads_total`, 'Shard uploads, by result: ok, or the refusal code (BROKEN: the client went away mid-body).'),
     uploadBytes: r.counter(`${p}upload_bytes_total`, 'Shard bytes received and stored (uploads of a shard already held are not counted).'),
-    downloads: r.counter(`${p}downloads_total`, 'Pieces and leaves served, by kind.'),
+    downloads: r.counter(`${p}downloads_total`, 'Pieces, byte ranges and leaves served, by kind (piece, range, leaf).'),
     downloadBytes: r.counter(`${p}download_bytes_total`, 'Bytes of pieces and leaves served.'),
     usedBytes: r.gauge(`${p}used_bytes`, 'Bytes of the shards stored.'),
     capacityBytes: r.gauge(`${p}capacity_bytes`, 'Configured storage capacity, in bytes.'),

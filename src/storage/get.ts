@@ -20,7 +20,7 @@ import { getProvider } from '../client/actions/getProvider.js';
 import type { StorageDeal } from '../client/storageViews.js';
 import { decodeFile, type ByteSink, type DecodeReport, type PieceFetcher } from './decode.js';
 import { StorageError } from './errors.js';
-import { fetchPiece, ProviderHttpError } from './http.js';
+import { fetchPiece, fetchRange, ProviderHttpError } from './http.js';
 import type { Manifest } from './layout.js';
 
 export interface GetFileOptions {
@@ -76,6 +76,54 @@ export function checkManifestAgainstDeal(manifest: Manifest, deal: StorageDeal):
   if (diff.length) throw new InvalidInputError('MANIFEST_MISMATCH', `the manifest is not deal ${o}'s: ${diff.join('; ')}`);
 }
 
+/** Bytes asked per range request when a shard is read in runs of pieces. */
+const RUN_BYTES = 8 << 20;
+
+/**
+ * One shard read sequentially in runs of `perRun` pieces: a range request per run, the next run
+ * requested as soon as a piece of the current one is asked for (read-ahead), pieces handed out
+ * as views of their run's buffer. A run is forgotten once all its pieces were taken, or when the
+ * reader has moved two runs past it (a piece asked again is fetched again).
+ */
+export class ShardRuns {
+  private readonly runs = new Map<number, { bytes: Promise<Uint8Array>; taken: number; size: number }>();
+
+  constructor(
+    private readonly pieceSize: number,
+    private readonly pieces: number,
+    private readonly perRun: number,
+    private readonly fetchRun: (first: number, count: number) => Promise<Uint8Array>,
+  ) {}
+
+  async piece(index: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.pieces) throw new RangeError(`piece ${index} is not one of the shard's ${this.pieces} pieces`);
+    const r = Math.floor(index / this.perRun);
+    const run = this.run(r) as { bytes: Promise<Uint8Array>; taken: number; size: number };
+    this.run(r + 1);
+    try {
+      const bytes = await run.bytes;
+      const at = (index - r * this.perRun) * this.pieceSize;
+      return bytes.subarray(at, at + this.pieceSize);
+    } finally {
+      if (++run.taken >= run.size) this.runs.delete(r);
+    }
+  }
+
+  private run(r: number): { bytes: Promise<Uint8Array>; taken: number; size: number } | undefined {
+    const first = r * this.perRun;
+    if (first >= this.pieces) return undefined;
+    let run = this.runs.get(r);
+    if (run === undefined) {
+      for (const old of this.runs.keys()) if (old < r - 2) this.runs.delete(old);
+      const size = Math.min(this.perRun, this.pieces - first);
+      run = { bytes: this.fetchRun(first, size), taken: 0, size };
+      run.bytes.catch(() => {}); // awaited by piece(); a read-ahead nobody asks for must not go unhandled
+      this.runs.set(r, run);
+    }
+    return run;
+  }
+}
+
 /** Codes after which a provider is not asked again during this retrieval. */
 const DEAD = new Set(['PROVIDER_UNREACHABLE', 'PROVIDER_TIMEOUT', 'SHARD_NOT_FOUND', 'SHARD_CORRUPT', 'BAD_RESPONSE']);
 
@@ -125,7 +173,35 @@ export async function getFile(client: Client, manifest: Manifest, dealOrder: big
       throw e;
     }
   };
+  // The fast path: each shard read in runs of pieces, one range request per run, not verified
+  // piece by piece (the segment's AES-GCM tag is checked; decodeFile falls back to `fetcher`).
+  // A shard whose range read failed once is read piece by piece (verified) from then on.
+  const noRanges = new Set<number>();
+  const perRun = Math.max(1, Math.floor(RUN_BYTES / manifest.pieceSize));
+  const runs = sources.map((src, j) =>
+    src.hostUri === null
+      ? undefined
+      : new ShardRuns(manifest.pieceSize, manifest.segments, perRun, (first, count) =>
+          fetchRange(src.hostUri as string, Buffer.from(manifest.roots[j] as string, 'hex'), first * manifest.pieceSize, count * manifest.pieceSize, {
+            timeoutMs,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          }),
+        ),
+  );
+  const unverified: PieceFetcher = async (j, segment) => {
+    const reader = runs[j];
+    if (reader === undefined || dead.has(j)) return null;
+    if (noRanges.has(j)) return fetcher(j, segment);
+    try {
+      return await reader.piece(segment);
+    } catch (e) {
+      noRanges.add(j);
+      if (e instanceof ProviderHttpError && DEAD.has(e.code) && e.code !== 'BAD_RESPONSE') dead.add(j);
+      throw e;
+    }
+  };
   const report = await decodeFile(manifest, fetcher, out, {
+    unverified,
     ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onProgress: (done) => opts.onProgress?.(done, manifest.size),

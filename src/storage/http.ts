@@ -15,9 +15,11 @@
  * through an AbortSignal. An upload's timeout is an idle timeout (no byte sent and
  * no answer for that long), since a GiB shard over a slow link may rightly take an hour.
  */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { equals, fromBase64, fromHex, toHex, type Bytes } from '../core/bytes.js';
-import { GroundworkError, type ErrorOptions } from '../core/errors.js';
+import { errorMessage, GroundworkError, type ErrorOptions } from '../core/errors.js';
 import { addressFromPublicKey, encodeAddress, verifySignature, type Signer } from '../core/keys.js';
 import { isPieceSize, LEAF_SIZE, leafHash, MAX_PIECE_SIZE, pieceRoot, verifyLeaf, verifyPiece } from '../core/shardtree.js';
 import { retrievalReceiptSignBytes, shardAckSignBytes, uploadAuthSignBytes } from '../chain/modules/storage/signing.js';
@@ -42,7 +44,7 @@ export const STORAGE_HEADERS = {
  * 400 INVALID_REQUEST, INVALID_SIZE, SIZE_MISMATCH; 401 BAD_SIGNATURE, AUTH_EXPIRED;
  * 403 NOT_OUR_LEASE, WRONG_CUSTOMER; 404 LEASE_NOT_FOUND, SHARD_NOT_FOUND, PIECE_NOT_FOUND,
  * LEAF_NOT_FOUND, NOT_FOUND; 409 LEASE_NOT_ACTIVE, NOT_A_STORAGE_LEASE; 413 INSUFFICIENT_CAPACITY;
- * 422 ROOT_MISMATCH; 500 SHARD_CORRUPT, INTERNAL; 503 CHAIN_UNAVAILABLE.
+ * 416 RANGE_NOT_SATISFIABLE; 422 ROOT_MISMATCH; 500 SHARD_CORRUPT, INTERNAL; 503 CHAIN_UNAVAILABLE.
  */
 export type ProviderErrorCode =
   | 'INVALID_REQUEST'
@@ -63,7 +65,8 @@ export type ProviderErrorCode =
   | 'ROOT_MISMATCH'
   | 'SHARD_CORRUPT'
   | 'INTERNAL'
-  | 'CHAIN_UNAVAILABLE';
+  | 'CHAIN_UNAVAILABLE'
+  | 'RANGE_NOT_SATISFIABLE';
 
 export const PROVIDER_ERROR_STATUS: Readonly<Record<ProviderErrorCode, number>> = {
   INVALID_REQUEST: 400,
@@ -85,6 +88,7 @@ export const PROVIDER_ERROR_STATUS: Readonly<Record<ProviderErrorCode, number>> 
   SHARD_CORRUPT: 500,
   INTERNAL: 500,
   CHAIN_UNAVAILABLE: 503,
+  RANGE_NOT_SATISFIABLE: 416,
 };
 
 /** 200 of PUT /v1/leases/:lease/shard: the provider's signed acknowledgment (hex; bytes decimal). */
@@ -114,6 +118,8 @@ export interface StorageStatusJSON {
 
 export const uploadPath = (lease: bigint | string): string => `/v1/leases/${lease}/shard`;
 export const piecePath = (root: string, index: number): string => `/v1/shards/${root}/pieces/${index}`;
+/** GET with `Range: bytes=<first>-<last>`: raw shard bytes (206), at most 16 MiB per request. */
+export const dataPath = (root: string): string => `/v1/shards/${root}/data`;
 export const leafPath = (root: string, index: number, nonce: string): string => `/v1/shards/${root}/leaves/${index}?nonce=${nonce}`;
 export const STATUS_PATH = '/v1/storage/status';
 
@@ -485,6 +491,100 @@ export async function fetchPiece(hostUri: string, root: Bytes, index: number, op
   if (opts.pieceSize !== undefined && data.length !== opts.pieceSize) throw fail(hostUri, what, 'BAD_RESPONSE', `the piece is ${data.length} bytes, not ${opts.pieceSize}`);
   if (!verifyPieceData(data, index, pieces, proof, root)) throw fail(hostUri, what, 'BAD_RESPONSE', 'the piece does not verify against the shard root');
   return { data, proof, pieces };
+}
+
+export interface FetchRangeOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Where to put the bytes (at least `length` long; default a new buffer). */
+  into?: Uint8Array;
+}
+
+/** Keep-alive connections for range reads (one per shard reader is the common case). */
+const rangeAgents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 8 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 8 }) };
+
+/**
+ * `length` bytes of shard `root` from byte `start` (GET /v1/shards/:root/data with a Range; at
+ * most 16 MiB), exactly as the provider has them: NOT verified — the caller must check them (the
+ * decoder does, by each segment's AES-GCM tag, falling back to verified pieces). BAD_RESPONSE
+ * when the answer is not exactly that range.
+ *
+ * The hot path of retrieval, so it uses node:http directly rather than fetch: the body is copied
+ * from the socket's chunks straight into one buffer (no web-stream layer, no per-chunk promise).
+ */
+export function fetchRange(hostUri: string, root: Bytes, start: number, length: number, opts: FetchRangeOptions = {}): Promise<Uint8Array> {
+  const rootHex = toHex(root);
+  const what = `fetching bytes ${start}–${start + length - 1} of shard ${rootHex.slice(0, 16)}…`;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 1) {
+    return Promise.reject(fail(hostUri, what, 'INVALID_ARGUMENT', 'start and length must be non-negative integers, length at least 1'));
+  }
+  let target: URL;
+  try {
+    target = new URL(url(hostUri, dataPath(rootHex)));
+  } catch (e) {
+    return Promise.reject(fail(hostUri, what, 'PROVIDER_UNREACHABLE', `${hostUri} is not a URL`, undefined, e));
+  }
+  const agent = rangeAgents[target.protocol as keyof typeof rangeAgents];
+  if (!agent) return Promise.reject(fail(hostUri, what, 'PROVIDER_UNREACHABLE', `${hostUri} is not an http(s) URL`));
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  return new Promise<Uint8Array>((resolve, reject) => {
+    let settled = false;
+    const finish = (e: ProviderHttpError | undefined, v?: Uint8Array): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (e) {
+        req.destroy();
+        reject(e);
+      } else resolve(v as Uint8Array);
+    };
+    const onAbort = (): void => finish(fail(hostUri, what, 'ABORTED', 'aborted by the caller'));
+    const timer = setTimeout(() => finish(fail(hostUri, what, 'PROVIDER_TIMEOUT', `no complete answer in ${timeoutMs} ms`)), timeoutMs);
+    const req = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { agent, headers: { range: `bytes=${start}-${start + length - 1}` } }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status !== 206) {
+        // An error answer: its { code, message } (small), or a BAD_RESPONSE.
+        const parts: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= 64 << 10) parts.push(c);
+        });
+        res.on('end', () => {
+          const text = Buffer.concat(parts).toString('utf8');
+          let body: { code?: unknown; message?: unknown } | undefined;
+          try {
+            body = JSON.parse(text) as typeof body;
+          } catch {
+            // not JSON: reported below
+          }
+          if (status >= 400 && body && typeof body.code === 'string') finish(fail(hostUri, what, body.code, typeof body.message === 'string' ? body.message : `HTTP ${status}`, status));
+          else finish(fail(hostUri, what, 'BAD_RESPONSE', `expected 206 with the range, got HTTP ${status}: ${text.slice(0, 120)}`, status));
+        });
+        res.on('error', (e) => finish(fail(hostUri, what, 'PROVIDER_UNREACHABLE', errorMessage(e), status, e)));
+        return;
+      }
+      const range = /^bytes ([0-9]+)-([0-9]+)\/[0-9]+$/.exec(res.headers['content-range'] ?? '');
+      if (!range || Number(range[1]) !== start || Number(range[2]) !== start + length - 1 || Number(res.headers['content-length'] ?? length) !== length) {
+        finish(fail(hostUri, what, 'BAD_RESPONSE', `expected Content-Range bytes ${start}-${start + length - 1} and ${length} bytes, got ${res.headers['content-range'] ?? '(none)'}, ${res.headers['content-length'] ?? '?'} bytes`, status));
+        return;
+      }
+      const out = opts.into && opts.into.length >= length ? opts.into.subarray(0, length) : Buffer.allocUnsafeSlow(length);
+      let n = 0;
+      res.on('data', (c: Buffer) => {
+        if (n + c.length > length) return finish(fail(hostUri, what, 'BAD_RESPONSE', `the answer is longer than ${length} bytes`, status));
+        out.set(c, n);
+        n += c.length;
+      });
+      res.on('end', () => (n === length ? finish(undefined, out) : finish(fail(hostUri, what, 'BAD_RESPONSE', `the answer is ${n} bytes, not ${length}`, status))));
+      res.on('error', (e) => finish(fail(hostUri, what, 'PROVIDER_UNREACHABLE', `the answer broke off after ${n} bytes: ${errorMessage(e)}`, status, e)));
+    });
+    req.on('error', (e) => finish(fail(hostUri, what, 'PROVIDER_UNREACHABLE', (e as { message?: string }).message ?? String(e), undefined, e)));
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    req.end();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

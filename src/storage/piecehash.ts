@@ -25,28 +25,49 @@ function asBuffer(b: Uint8Array): Buffer {
 }
 
 /**
+ * Writes the leaf hashes (SHA-256(0x00 || leaf)) of `leaves` consecutive LEAF_SIZE leaves, the
+ * first at `offset` of `buf`, to out[outOffset + 32 i].
+ */
+export function leafHashesInto(buf: Uint8Array, offset: number, leaves: number, out: Uint8Array, outOffset: number): void {
+  const src = asBuffer(buf);
+  const dst = asBuffer(out);
+  if (offset < 0 || offset + leaves * LEAF_SIZE > src.length) throw new RangeError(`${leaves} leaves at ${offset} overrun a buffer of ${src.length}`);
+  if (outOffset < 0 || outOffset + leaves * HASH > dst.length) throw new RangeError('leaf hash output too small');
+  for (let i = 0; i < leaves; i++) {
+    const at = offset + i * LEAF_SIZE;
+    dst.write(createHash('sha256').update(LEAF_TAG).update(src.subarray(at, at + LEAF_SIZE)).digest('binary'), outOffset + i * HASH, 'latin1');
+  }
+}
+
+/**
+ * Folds `count` hashes at `offset` of `hashes` (a power of two of them: a complete subtree, as a
+ * piece's leaves are) into their root, in place: the hashes are overwritten; the root ends up at
+ * `offset`.
+ */
+export function foldSubtree(hashes: Uint8Array, offset: number, count: number): void {
+  if ((count & (count - 1)) !== 0 || count < 1) throw new RangeError(`a complete subtree has a power-of-two number of leaves, not ${count}`);
+  const level = asBuffer(hashes);
+  for (let width = count; width > 1; width >>= 1) {
+    for (let i = 0; i < width >> 1; i++) {
+      level.copy(nodeBuf, 1, offset + 2 * i * HASH, offset + (2 * i + 2) * HASH);
+      level.write(hash('sha256', nodeBuf, 'binary'), offset + i * HASH, 'latin1');
+    }
+  }
+}
+
+/**
  * Writes the roots of `count` consecutive pieces of `pieceSize` bytes, the first at `offset` of
  * `buf`, to out[outOffset + 32 i].
  */
 export function pieceRootsInto(buf: Uint8Array, offset: number, pieceSize: number, count: number, out: Uint8Array, outOffset: number): void {
   const leaves = leavesPerPiece(pieceSize);
-  const src = asBuffer(buf);
   const dst = asBuffer(out);
-  if (offset < 0 || offset + count * pieceSize > src.length) throw new RangeError(`${count} pieces of ${pieceSize} bytes at ${offset} overrun a buffer of ${src.length}`);
+  if (offset < 0 || offset + count * pieceSize > buf.length) throw new RangeError(`${count} pieces of ${pieceSize} bytes at ${offset} overrun a buffer of ${buf.length}`);
   if (outOffset < 0 || outOffset + count * HASH > dst.length) throw new RangeError('piece root output too small');
   if (level.length < leaves * HASH) level = Buffer.alloc(leaves * HASH);
   for (let p = 0; p < count; p++) {
-    const base = offset + p * pieceSize;
-    for (let i = 0; i < leaves; i++) {
-      const leaf = src.subarray(base + i * LEAF_SIZE, base + (i + 1) * LEAF_SIZE);
-      level.write(createHash('sha256').update(LEAF_TAG).update(leaf).digest('binary'), i * HASH, 'latin1');
-    }
-    for (let width = leaves; width > 1; width >>= 1) {
-      for (let i = 0; i < width >> 1; i++) {
-        level.copy(nodeBuf, 1, 2 * i * HASH, (2 * i + 2) * HASH);
-        level.write(hash('sha256', nodeBuf, 'binary'), i * HASH, 'latin1');
-      }
-    }
+    leafHashesInto(buf, offset + p * pieceSize, leaves, level, 0);
+    foldSubtree(level, 0, leaves);
     level.copy(dst, outOffset + p * HASH, 0, HASH);
   }
 }

@@ -2,10 +2,11 @@
  * Storing a file on the network (`groundwork store put`): the customer's whole flow, from a path
  * on disk to a deal on chain.
  *
- *   1. Pass 1 reads the file once (streamed: a file larger than memory works) and computes the
- *      manifest — layout, shard roots, SHA-256 — under a fresh file key; nothing is uploaded.
- *   2. A storage order for k + m leases of `shardBytes` each (market/create-order), funded with
- *      `deposit` (default: every lease at the max price for the whole duration).
+ *   1. A storage order for k + m leases of the layout's shard size (market/create-order), funded
+ *      with `deposit` (default: every lease at the max price for the whole duration).
+ *   2. While the providers bid, pass 1 reads the file once (streamed: a file larger than memory
+ *      works) and computes the manifest — layout, shard roots, SHA-256 — under a fresh file key;
+ *      nothing is uploaded yet (an upload authorization names the shard's root).
  *   3. Waits for the bid window to close and the market to match it. Fewer leases than shards is
  *      a failure: the order is closed (its escrow comes back) and the error says what to change.
  *   4. Shard j goes to the j-th lease in lease-id order (a choice both ends can recompute).
@@ -286,7 +287,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 /** Polls the order until the market has matched it (or closed it), with a deadline and a stall check. */
-async function waitForMatch(client: Client, order: bigint, bidWindowEnd: bigint, opts: PutFileOptions): Promise<NonNullable<Awaited<ReturnType<typeof getOrder>>>> {
+async function waitForMatch(client: Client, order: bigint, bidWindowEnd: bigint, opts: PutFileOptions, signal?: AbortSignal): Promise<NonNullable<Awaited<ReturnType<typeof getOrder>>>> {
   const started = Date.now();
   const matchTimeoutMs = opts.matchTimeoutMs ?? 600_000;
   const stallTimeoutMs = opts.stallTimeoutMs ?? 60_000;
@@ -307,7 +308,7 @@ async function waitForMatch(client: Client, order: bigint, bidWindowEnd: bigint,
     if (Date.now() - started > matchTimeoutMs) {
       throw new PutError('MATCH_TIMEOUT', `order ${order} was not matched within ${Math.round(matchTimeoutMs / 1000)} s (chain at height ${height}, bid window ends at ${bidWindowEnd})`, { order });
     }
-    await sleep(opts.pollMs ?? 500, opts.signal);
+    await sleep(opts.pollMs ?? 500, signal);
   }
 }
 
@@ -433,21 +434,11 @@ export async function putFile(client: Client, signer: Signer, path: string, opts
     );
   }
 
-  // 1. Roots and manifest.
-  const manifest = await encodeFile(readFileChunks(path), info.size, {
-    k,
-    m,
-    name: opts.name ?? basename(path),
-    onProgress: (done) => opts.onProgress?.({ phase: 'hash', done, total: info.size }),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  opts.onStatus?.({ type: 'hashed', manifest });
-
-  // 2. The order.
+  // 1. The order: its size is the layout's, known before a byte is read.
   opts.signal?.throwIfAborted();
   const created = await createOrder(client, {
     signer,
-    spec: { type: 'storage', value: { bytes: BigInt(manifest.shardBytes), durationBlocks: opts.durationBlocks } },
+    spec: { type: 'storage', value: { bytes: BigInt(layout.shardBytes), durationBlocks: opts.durationBlocks } },
     replicas: n,
     maxPrice: opts.maxPrice,
     denom: 'ugw',
@@ -458,9 +449,37 @@ export async function putFile(client: Client, signer: Signer, path: string, opts
   const order = created.orderId;
   opts.onStatus?.({ type: 'order-created', order, bidWindowEnd: created.bidWindowEnd, deposit, hash: created.hash, height: BigInt(created.height), fee: created.fee });
 
+  // Either step failing stops the other.
+  const phase = new AbortController();
+  const onAbort = () => phase.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    // 3. The match.
-    const matched = await waitForMatch(client, order, created.bidWindowEnd, opts);
+    // 2 and 3 at once: pass 1 (roots and manifest) while the providers bid.
+    const [manifest, matched] = await Promise.all([
+      encodeFile(readFileChunks(path), info.size, {
+        k,
+        m,
+        name: opts.name ?? basename(path),
+        onProgress: (done) => opts.onProgress?.({ phase: 'hash', done, total: info.size }),
+        signal: phase.signal,
+      }).then(
+        (man) => {
+          opts.onStatus?.({ type: 'hashed', manifest: man });
+          return man;
+        },
+        (e: unknown) => {
+          phase.abort(e);
+          throw e;
+        },
+      ),
+      waitForMatch(client, order, created.bidWindowEnd, opts, phase.signal).catch((e: unknown) => {
+        phase.abort(e);
+        throw e;
+      }),
+    ]).catch((e: unknown) => {
+      // The first failure, not the abort it caused in the other step.
+      throw phase.signal.reason ?? e;
+    });
     if (matched.order.status === 'closed') {
       const e = new PutError(
         'NO_BIDS',
@@ -534,5 +553,7 @@ export async function putFile(client: Client, signer: Signer, path: string, opts
     if (e instanceof PutError) e.orderClosed = a.closed;
     if (e instanceof GroundworkError) e.message = `${e.message}; ${a.text}`;
     throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
   }
 }

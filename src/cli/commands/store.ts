@@ -320,8 +320,8 @@ Examples:
   groundwork store put report.pdf --key alice --duration 100000 --max-price 1000ugw
   groundwork store put backup.tgz --key alice --k 2 --m 1 --duration 20000 --max-price 0.001gw --bid-window 5
 
-The file is read twice (roots first, then the upload), streamed both times: files larger than
-memory work. k + m providers must bid at most --max-price, or the order is closed again and its
+The file is read twice (its shard roots while the providers bid, then the upload), streamed
+both times: files larger than memory work. k + m providers must bid at most --max-price, or the order is closed again and its
 escrow refunded. Besides the escrow, the deal holds a repair reserve (storage.repairFee × m).`,
     )
     .action(async (file: string, opts: PutOpts, cmd: Command) => {
@@ -358,8 +358,11 @@ escrow refunded. Besides the escrow, the deal holds a repair reserve (storage.re
             cli.note(`order ${s.order} created (escrow ${formatAmount(s.deposit)}, fee ${formatAmount(s.fee)}); bids until the end of block ${s.bidWindowEnd}`);
             break;
           case 'bidding':
-            if (s.bids !== lastBids) cli.note(`  ${s.bids} bid(s) at height ${s.height}; the window closes at ${s.bidWindowEnd}`);
-            lastBids = s.bids;
+            // Quiet while the hashing bar runs (it would break its line); the count shows after.
+            if (s.bids !== lastBids && !bar) {
+              cli.note(`  ${s.bids} bid(s) at height ${s.height}; the window closes at ${s.bidWindowEnd}`);
+              lastBids = s.bids;
+            }
             break;
           case 'matched':
             cli.note(`matched: ${s.leases.length} leases (${s.leases.map((l) => `shard ${l.shard} → lease ${l.lease}`).join(', ')}); uploading`);

@@ -17,7 +17,7 @@ import { silentLogger } from '../../core/log.js';
 import { LEAF_SIZE, leafHash, pieceRoot, shardRoot } from '../../core/shardtree.js';
 import { retrievalReceiptSignBytes, shardAckSignBytes, uploadAuthSignBytes } from '../../chain/modules/storage/signing.js';
 import { freePort, tempDir, testKey } from '../../testkit/index.js';
-import { fetchLeaf, fetchPiece, ProviderHttpError, storageStatus, uploadShard, type UploadShardParameters } from '../../storage/http.js';
+import { fetchLeaf, fetchPiece, fetchRange, ProviderHttpError, storageStatus, uploadShard, type UploadShardParameters } from '../../storage/http.js';
 import { providerMetrics, storageMetrics } from '../metrics.js';
 import { storageService, type StorageLease } from './service.js';
 import { ShardStore } from './store.js';
@@ -151,6 +151,20 @@ test('storage service: upload → a signed ack that verifies; pieces and a leaf 
     assert.ok(equals(p.data, whole.subarray(i << 16, (i + 1) << 16)));
   }
   await refused(fetchPiece(e.url, root, 5), 'PIECE_NOT_FOUND', 404);
+  // Byte ranges (unverified raw bytes; the reader checks them), reading into a given buffer or not.
+  const into = Buffer.alloc(n);
+  assert.ok(equals(await fetchRange(e.url, root, 0, n, { into }), whole));
+  assert.ok(equals(await fetchRange(e.url, root, 1000, 70_000), whole.subarray(1000, 71_000)));
+  await refused(fetchRange(e.url, root, n - 1, 2), 'RANGE_NOT_SATISFIABLE', 416);
+  await refused(fetchRange(e.url, randomBytes(32), 0, 1), 'SHARD_NOT_FOUND', 404);
+  await refused(fetchRange(e.url, root, 0, 0), 'INVALID_ARGUMENT');
+  for (const range of [undefined, 'bytes=0-', 'bytes=-5', 'bytes=0-1,4-5', 'bytes=5-1', 'items=0-1']) {
+    const r = await fetch(`${e.url}/v1/shards/${toHex(root)}/data`, range === undefined ? {} : { headers: { range } });
+    assert.ok(r.status === 400 || r.status === 416, `Range ${range}: ${r.status}`);
+    const body = (await r.json()) as { code: string; message: string };
+    assert.ok(['INVALID_REQUEST', 'RANGE_NOT_SATISFIABLE'].includes(body.code) && body.message.length > 0, `Range ${range}: ${JSON.stringify(body)}`);
+  }
+  await refused(fetchRange('http://127.0.0.1:1', root, 0, 1), 'PROVIDER_UNREACHABLE');
   await refused(fetchPiece(e.url, randomBytes(32), 0), 'SHARD_NOT_FOUND', 404);
 
   const nonce = randomBytes(32);
@@ -166,6 +180,7 @@ test('storage service: upload → a signed ack that verifies; pieces and a leaf 
   assert.equal(e.metrics.uploads.get({ result: 'ok' }), 1n);
   assert.equal(e.metrics.uploadBytes.get(), BigInt(n));
   assert.equal(e.metrics.downloads.get({ kind: 'piece' }), 5n);
+  assert.equal(e.metrics.downloads.get({ kind: 'range' }), 2n);
   assert.equal(e.metrics.usedBytes.get(), BigInt(n));
 
   // The same shard for a second lease: acknowledged for that lease, stored once.

@@ -4,6 +4,7 @@
  *
  *   PUT /v1/leases/:lease/shard           a customer uploads a lease's shard (streamed)
  *   GET /v1/shards/:root/pieces/:index    a piece with its proof (anyone: the data is encrypted)
+ *   GET /v1/shards/:root/data             a byte range (Range: bytes=a-b, ≤ 16 MiB), unverified
  *   GET /v1/shards/:root/leaves/:index    a leaf with its proof and a signed retrieval receipt
  *   GET /v1/storage/status                capacity, bytes used, shard count
  *
@@ -29,7 +30,7 @@ import { retrievalReceiptSignBytes, shardAckSignBytes, uploadAuthSignBytes } fro
 import { PROVIDER_ERROR_STATUS, STORAGE_HEADERS as H, type LeafJSON, type ProviderErrorCode, type ShardAckJSON, type StorageStatusJSON } from '../../storage/http.js';
 import type { MarketChain } from '../chain.js';
 import type { StorageMetrics } from '../metrics.js';
-import { ShardStoreError, type ShardStore, type ShardUpload } from './store.js';
+import { MAX_RANGE, ShardStoreError, type ShardStore, type ShardUpload } from './store.js';
 
 /** What the service needs to know about a lease. */
 export interface StorageLease {
@@ -116,6 +117,27 @@ function indexParam(s: string, what: string): number {
 }
 
 /** The HTTP answer for a store error. */
+/**
+ * Reused buffers for range answers, by power-of-two size: a fresh multi-MiB buffer per request
+ * made garbage collection most of a serving agent's work (external memory drives V8's GC).
+ */
+class BufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+  constructor(private readonly keepPerSize: number) {}
+
+  take(length: number): Buffer {
+    let size = 1 << 16;
+    while (size < length) size *= 2;
+    return this.free.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+  }
+
+  give(buf: Buffer): void {
+    const list = this.free.get(buf.length) ?? [];
+    if (list.length < this.keepPerSize) list.push(buf);
+    this.free.set(buf.length, list);
+  }
+}
+
 function fromStore(e: ShardStoreError): Refusal {
   const code: ProviderErrorCode = e.code === 'UPLOAD_CLOSED' ? 'INTERNAL' : e.code;
   return new Refusal(code, e.message);
@@ -307,6 +329,30 @@ export function storageService(opts: StorageServiceOptions): StorageService {
       .header(H.proof, p.proof.map((h) => toHex(h)).join(''))
       .header(H.pieces, String(p.pieces))
       .send(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength));
+  });
+
+  const rangeBuffers = new BufferPool(4);
+  app.get<{ Params: { root: string } }>('/v1/shards/:root/data', async (req, reply) => {
+    const root = rootParam(req.params.root);
+    const m = /^bytes=([0-9]{1,15})-([0-9]{1,15})$/.exec(req.headers.range ?? '');
+    if (!m) throw new Refusal('INVALID_REQUEST', 'send a Range header: bytes=<first>-<last> (one range, both ends given)');
+    const start = Number(m[1]);
+    const end = Number(m[2]);
+    if (end < start) throw new Refusal('RANGE_NOT_SATISFIABLE', `the range ends (${end}) before it starts (${start})`);
+    const length = end - start + 1;
+    const buf = length <= MAX_RANGE ? rangeBuffers.take(length) : undefined;
+    let r;
+    try {
+      r = await read(() => store.readRange(root, start, length, buf));
+    } catch (e) {
+      if (buf) rangeBuffers.give(buf);
+      throw e;
+    }
+    // Back to the pool once the answer is written out (or the connection is gone).
+    if (buf) reply.raw.once('close', () => rangeBuffers.give(buf));
+    metrics?.downloads.inc({ kind: 'range' });
+    metrics?.downloadBytes.inc({}, BigInt(r.data.length));
+    return reply.status(206).header('content-type', 'application/octet-stream').header('content-range', `bytes ${start}-${end}/${r.total}`).send(r.data);
   });
 
   app.get<{ Params: { root: string; index: string }; Querystring: { nonce?: string } }>('/v1/shards/:root/leaves/:index', async (req) => {

@@ -28,12 +28,17 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { equals, fromHex, toHex, type Bytes } from '../../core/bytes.js';
 import { GroundworkError, type ErrorOptions } from '../../core/errors.js';
-import { isPieceSize, LEAF_SIZE, leafHash, leafProof, leavesPerPiece, pieceProof, pieceRoot, shardRoot } from '../../core/shardtree.js';
+import { isPieceSize, LEAF_SIZE, leafHash, leafProof, leavesPerPiece, MAX_PIECE_SIZE, pieceProof, pieceRoot, shardRoot } from '../../core/shardtree.js';
+import { foldSubtree, leafHashesInto } from '../../storage/piecehash.js';
 
 const HASH = 32;
 const ROOT_RE = /^[0-9a-f]{64}$/;
-/** Leaf hashes buffered before a write to the leaves file (64 KiB). */
-const LEAVES_BATCH = 2048;
+/** Upload bytes hashed and written per batch: 1 MiB, a whole number of pieces of every size. */
+const BATCH = MAX_PIECE_SIZE;
+/** An upload's data is synced in the background every this many bytes (when the store syncs). */
+const SYNC_EVERY = 32 << 20;
+/** The most bytes one range read returns (16 MiB). */
+export const MAX_RANGE = 16 << 20;
 /** Shards whose piece roots are kept in memory (32 bytes per piece: 32 KiB per GiB at 1 MiB pieces). */
 const PIECE_ROOTS_CACHE = 64;
 
@@ -46,7 +51,8 @@ export type ShardStoreErrorCode =
   | 'PIECE_NOT_FOUND'
   | 'LEAF_NOT_FOUND'
   | 'SHARD_CORRUPT'
-  | 'UPLOAD_CLOSED';
+  | 'UPLOAD_CLOSED'
+  | 'RANGE_NOT_SATISFIABLE';
 
 export class ShardStoreError extends GroundworkError {
   override name = 'ShardStoreError';
@@ -122,8 +128,8 @@ export interface UploadParams {
 const rootKey = (root: Bytes | string): string => (typeof root === 'string' ? root.toLowerCase() : toHex(root));
 
 /** Reads exactly `length` bytes at `position` (a short file is corruption). */
-async function readExactly(fh: FileHandle, length: number, position: number, what: string): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+async function readExactly(fh: FileHandle, length: number, position: number, what: string, into?: Buffer): Promise<Buffer> {
+  const buf = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
   let n = 0;
   while (n < length) {
     const { bytesRead } = await fh.read(buf, n, length - n, position + n);
@@ -133,10 +139,11 @@ async function readExactly(fh: FileHandle, length: number, position: number, wha
   return buf;
 }
 
-async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
+/** Writes all of `data` at `position` (explicit positions: two batches' writes may run at once). */
+async function writeAll(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
   let n = 0;
   while (n < data.length) {
-    const { bytesWritten } = await fh.write(data, n, data.length - n);
+    const { bytesWritten } = await fh.write(data, n, data.length - n, position + n);
     n += bytesWritten;
   }
 }
@@ -453,6 +460,26 @@ export class ShardStore {
   }
 
   /**
+   * `length` bytes of a shard from byte `start` (RANGE_NOT_SATISFIABLE past its end; at most
+   * MAX_RANGE bytes per read). Not verified here: the reader checks what it gets (a customer by
+   * the segment's AES-GCM tag, or by piece proofs).
+   */
+  async readRange(root: Bytes | string, start: number, length: number, into?: Buffer): Promise<{ data: Buffer; total: number }> {
+    const key = rootKey(root);
+    const m = this.meta(key);
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 1 || start + length > m.bytes) {
+      throw new ShardStoreError('RANGE_NOT_SATISFIABLE', `shard ${key} has ${m.bytes} bytes; bytes ${start}–${start + length - 1} are not all in it`);
+    }
+    if (length > MAX_RANGE) throw new ShardStoreError('RANGE_NOT_SATISFIABLE', `at most ${MAX_RANGE} bytes per range read, not ${length}`);
+    const fh = await this.openShardFile(key, 'data');
+    try {
+      return { data: await readExactly(fh, length, start, `shard ${key} data`, into), total: m.bytes };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
    * Leaf `leaf` of a shard with its path to the root: the answer to a storage challenge. The
    * leaf is checked against the leaves file first, so a damaged copy is reported (SHARD_CORRUPT)
    * rather than served.
@@ -536,13 +563,23 @@ export class ShardStore {
  */
 export class ShardUpload {
   private received = 0;
-  private readonly partial = Buffer.allocUnsafe(LEAF_SIZE);
-  private partialLen = 0;
+  /**
+   * The body is gathered into whole batches of BATCH bytes (a multiple of every piece size),
+   * hashed in one tight loop and written with one call per file; two buffers alternate, so one
+   * is hashed while the other's disk writes finish.
+   */
+  private readonly buffers = [Buffer.allocUnsafe(BATCH), Buffer.allocUnsafe(BATCH)];
+  private readonly leafBuffers = [Buffer.allocUnsafe((BATCH / LEAF_SIZE) * HASH), Buffer.allocUnsafe((BATCH / LEAF_SIZE) * HASH)];
+  private current = 0;
+  private fill = 0;
+  /** Bytes handed to disk writes so far (where the next batch goes in the data file). */
+  private flushed = 0;
+  /** Bytes flushed when the last background datasync was started. */
+  private synced = 0;
+  private syncing: Promise<void> = Promise.resolve();
+  private writing: Promise<void> = Promise.resolve();
   private readonly per: number;
-  private pieceLeaves: Bytes[] = [];
   private readonly pieceRoots: Bytes[] = [];
-  private readonly leafBatch = Buffer.allocUnsafe(LEAVES_BATCH * HASH);
-  private batchLen = 0;
   private closed = false;
 
   /** @internal Made by ShardStore.beginUpload; `files` is undefined when the shard is held already. */
@@ -571,47 +608,47 @@ export class ShardUpload {
       throw new ShardStoreError('SIZE_MISMATCH', `the body is longer than the declared ${this.params.bytes} bytes`);
     }
     this.received += chunk.length;
-    // The disk write runs while the leaves are hashed.
-    const written = this.files ? writeAll(this.files.data, chunk) : Promise.resolve();
-    try {
-      let o = 0;
-      if (this.partialLen > 0) {
-        const n = Math.min(LEAF_SIZE - this.partialLen, chunk.length);
-        this.partial.set(chunk.subarray(0, n), this.partialLen);
-        this.partialLen += n;
-        o = n;
-        if (this.partialLen === LEAF_SIZE) {
-          this.partialLen = 0;
-          await this.leaf(leafHash(this.partial));
-        }
-      }
-      for (; o + LEAF_SIZE <= chunk.length; o += LEAF_SIZE) await this.leaf(leafHash(chunk.subarray(o, o + LEAF_SIZE)));
-      if (o < chunk.length) {
-        this.partial.set(chunk.subarray(o), 0);
-        this.partialLen = chunk.length - o;
-      }
-    } finally {
-      await written;
+    for (let o = 0; o < chunk.length; ) {
+      const buf = this.buffers[this.current] as Buffer;
+      const n = Math.min(BATCH - this.fill, chunk.length - o);
+      buf.set(chunk.subarray(o, o + n), this.fill);
+      this.fill += n;
+      o += n;
+      if (this.fill === BATCH) await this.flush();
     }
   }
 
-  private async leaf(h: Bytes): Promise<void> {
-    this.pieceLeaves.push(h);
-    if (this.files) {
-      this.leafBatch.set(h, this.batchLen * HASH);
-      if (++this.batchLen === LEAVES_BATCH) await this.flushLeaves();
+  /** Hashes the current batch (whole pieces) and starts writing it; waits for the previous batch's writes first. */
+  private async flush(): Promise<void> {
+    const bytes = this.fill;
+    if (bytes === 0) return;
+    const data = (this.buffers[this.current] as Buffer).subarray(0, bytes);
+    const leaves = bytes / LEAF_SIZE;
+    const hashes = (this.leafBuffers[this.current] as Buffer).subarray(0, leaves * HASH);
+    leafHashesInto(data, 0, leaves, hashes, 0);
+    const at = this.flushed;
+    this.flushed += bytes;
+    const writes = this.files ? Promise.all([writeAll(this.files.data, data, at), writeAll(this.files.leaves, hashes, (at / LEAF_SIZE) * HASH)]).then(() => undefined) : Promise.resolve();
+    writes.catch(() => {}); // awaited by the next flush, commit or abort
+    // The piece roots are folded from a copy: the leaf hashes themselves go to the leaves file.
+    const level = Buffer.from(hashes);
+    for (let p = 0; p < leaves / this.per; p++) {
+      foldSubtree(level, p * this.per * HASH, this.per);
+      this.pieceRoots.push(Buffer.from(level.subarray(p * this.per * HASH, p * this.per * HASH + HASH)));
     }
-    if (this.pieceLeaves.length === this.per) {
-      this.pieceRoots.push(pieceRoot(this.pieceLeaves));
-      this.pieceLeaves = [];
+    const previous = this.writing;
+    this.writing = writes;
+    this.current ^= 1;
+    this.fill = 0;
+    await previous;
+    // Durable as it goes: the disk flushes what arrived while the rest streams in, so the sync
+    // at commit waits for the tail only.
+    if (this.files && this.store.sync && this.flushed - this.synced >= SYNC_EVERY) {
+      const data = this.files.data;
+      this.synced = this.flushed;
+      this.syncing = this.syncing.then(() => data.datasync());
+      this.syncing.catch(() => {}); // awaited by commit or abort
     }
-  }
-
-  private async flushLeaves(): Promise<void> {
-    if (!this.files || this.batchLen === 0) return;
-    const n = this.batchLen;
-    this.batchLen = 0;
-    await writeAll(this.files.leaves, this.leafBatch.subarray(0, n * HASH));
   }
 
   /**
@@ -624,12 +661,15 @@ export class ShardUpload {
       if (this.received !== this.params.bytes) {
         throw new ShardStoreError('SIZE_MISMATCH', `the body ended after ${this.received} of the declared ${this.params.bytes} bytes`);
       }
+      // The declared size is whole pieces, so the last batch is too.
+      await this.flush();
+      await this.writing;
+      await this.syncing;
       const root = shardRoot(this.pieceRoots);
       if (!equals(root, this.params.root)) {
         throw new ShardStoreError('ROOT_MISMATCH', `the bytes received hash to root ${toHex(root)}, not the declared ${toHex(this.params.root)}`);
       }
       if (this.files) {
-        await this.flushLeaves();
         if (this.store.sync) await Promise.all([this.files.data.sync(), this.files.leaves.sync()]);
         await Promise.all([this.files.data.close(), this.files.leaves.close()]);
       }
@@ -647,6 +687,8 @@ export class ShardUpload {
   async abort(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.writing.catch(() => {});
+    await this.syncing.catch(() => {});
     if (this.files) {
       await Promise.allSettled([this.files.data.close(), this.files.leaves.close()]);
       await rm(this.files.dir, { recursive: true, force: true });
