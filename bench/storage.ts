@@ -14,12 +14,15 @@
  *   result is checked. `get_mib_per_s`.
  * - `sha256_mib_per_s`: raw SHA-256 (node:crypto, 1 MiB updates) of the same bytes in this run;
  *   `put_ratio`, `get_ratio` against it (target ≥ 0.25).
+ * - `disk_sync_mib_per_s`: this disk's durable write speed (256 MiB written and fsynced), the
+ *   floor under put: every provider fsyncs its shard before acknowledging it, so a put moves
+ *   (k + m) / k × the file through the disk; `put_disk_share` = that rate ÷ the disk's.
  * - `proofs_per_s`: the chain's check of a storage proof (core/shardtree verifyLeaf: the 4 KiB
  *   leaf hashed and its path to the root of a 1 GiB shard), on one core.
  * Options: --size <MiB>, --k, --m, --parallel (segments fetched at once; default getFile's), --keep.
  */
 import { createHash, randomFillSync } from 'node:crypto';
-import { createWriteStream, mkdtempSync, openSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, fsyncSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -41,6 +44,27 @@ function sha256Rate(buf: Uint8Array): number {
   for (let o = 0; o < buf.length; o += MiB) h.update(buf.subarray(o, Math.min(buf.length, o + MiB)));
   h.digest();
   return buf.length / MiB / ((performance.now() - t) / 1000);
+}
+
+/**
+ * Durable write speed of this machine's disk, where the providers keep their shards: `mib` MiB
+ * written in 1 MiB writes to a fresh file in `dir` and fsynced (what an upload's bytes cost a
+ * provider before it may acknowledge them).
+ */
+function diskSyncRate(dir: string, mib = 256): number {
+  const path = join(dir, 'disk-probe.bin');
+  const buf = Buffer.alloc(MiB, 0x5a);
+  const t = performance.now();
+  const fd = openSync(path, 'w');
+  try {
+    for (let i = 0; i < mib; i++) writeSync(fd, buf, 0, MiB, i * MiB);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const rate = mib / ((performance.now() - t) / 1000);
+  rmSync(path, { force: true });
+  return rate;
 }
 
 /** verifyLeaf calls per second for leaves of a shard of `leaves` leaves (its tree and the paths built untimed). */
@@ -88,7 +112,8 @@ export async function storageBench(args: string[]): Promise<Record<string, unkno
     }
     closeSync(fd);
     for (let r = 0; r < 3; r++) shaRate = Math.max(shaRate, sha256Rate(chunk));
-    log(`${sizeMiB} MiB input written; raw SHA-256 ${shaRate.toFixed(0)} MiB/s`);
+    const diskRate = diskSyncRate(dir);
+    log(`${sizeMiB} MiB input written; raw SHA-256 ${shaRate.toFixed(0)} MiB/s; disk (write + fsync) ${diskRate.toFixed(0)} MiB/s`);
 
     const port = await freePort();
     devnet = spawnCli(['--home', home, 'devnet', 'start', '--providers', String(k + m), '--block-time', '250', '--api-port', String(port)]);
@@ -143,6 +168,10 @@ export async function storageBench(args: string[]): Promise<Record<string, unkno
       sha256_mib_per_s: +shaRate.toFixed(1),
       put_ratio: +(putRate / shaRate).toFixed(3),
       get_ratio: +(getRate / shaRate).toFixed(3),
+      disk_sync_mib_per_s: +diskRate.toFixed(1),
+      // Shard bytes written per second during the put, as a share of what the disk can make
+      // durable: the providers must fsync (k + m) / k times the file before the deal.
+      put_disk_share: +((putRate * ((k + m) / k)) / diskRate).toFixed(3),
       proofs_per_s: Math.round(proofsPerS),
       target_ratio: 0.25,
     };

@@ -1,6 +1,6 @@
 /**
- * The customer's side of the provider storage protocol (.scratch/storage-contract.md, "Provider
- * HTTP protocol"), and the protocol's constants, which the provider's service
+ * The customer's side of the provider storage protocol (ARCHITECTURE.md, "Provider storage
+ * service": the routes table), and the protocol's constants, which the provider's service
  * (src/provider/storage/service.ts) imports so both ends name the same headers and codes.
  *
  * Every answer is checked before it is returned: an upload's acknowledgment must be signed over

@@ -1,6 +1,6 @@
 /**
  * The provider's storage service: the HTTP routes of the storage protocol
- * (.scratch/storage-contract.md; headers and codes in src/storage/http.ts) over a ShardStore.
+ * (ARCHITECTURE.md, "Provider storage service": routes, headers, codes; constants in src/storage/http.ts) over a ShardStore.
  *
  *   PUT /v1/leases/:lease/shard           a customer uploads a lease's shard (streamed)
  *   GET /v1/shards/:root/pieces/:index    a piece with its proof (anyone: the data is encrypted)
