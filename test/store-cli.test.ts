@@ -124,6 +124,19 @@ test('store: put, get, ls, status, rm through the CLI against a node and three s
     const piped = await run(['store', 'get', putBig.order, '-o', '-']);
     assert.ok(Buffer.from(piped.stdout, 'latin1').length > 0);
 
+    // --- A provider whose copy changed on disk (one byte of data shard 1): its piece does not
+    // hash to its root, the provider is dropped, parity takes its place; the file is identical.
+    const dataFile = join(net.provider(putBig.leases[1]!.provider).storageDir, 'shards', (saved.roots as string[])[1] as string, 'data');
+    const original = readFileSync(dataFile);
+    const flipped = Buffer.from(original);
+    flipped[12_345]! ^= 0xff;
+    writeFileSync(dataFile, flipped);
+    const outFlip = join(home, 'big.flip');
+    const gotFlip = await json<J>(['store', 'get', putBig.order, '-o', outFlip]);
+    assert.ok(readFileSync(outFlip).equals(bigData), 'identical with a provider serving a changed byte');
+    assert.deepEqual(gotFlip.failedShards, [1]);
+    writeFileSync(dataFile, original);
+
     // --- ls and status.
     const ls = await json<{ files: Array<{ order: string; status: string; name: string; activeShards: number; size: number }> }>(['store', 'ls']);
     assert.deepEqual(

@@ -39,22 +39,11 @@ export interface DecodeOptions {
   /** Called with the plaintext bytes written so far. */
   readonly onProgress?: (bytesDone: number) => void;
   readonly signal?: AbortSignal;
-  /**
-   * A cheaper source of the same pieces that does NOT verify them against the shard roots (e.g.
-   * runs of pieces per request). Tried first for every segment: the segment's AES-GCM tag
-   * authenticates what it gives, and a segment that fails it (or lacks pieces) is fetched again
-   * through the verifying fetcher, which finds the bad piece; a shard whose unverified piece
-   * differed from its verified one is asked last from then on. A lying source costs retries,
-   * never wrong output.
-   */
-  readonly unverified?: PieceFetcher;
 }
 
 export interface DecodeReport {
   /** Plaintext bytes written (the file's size). */
   readonly bytes: number;
-  /** Segments fetched again through the verifying fetcher (the unverified source failed them). */
-  readonly retriedSegments: number;
   /** Segments that needed the erasure code (a data piece was unavailable). */
   readonly repairedSegments: number;
   /** Shards that failed to give a piece at least once, ascending. */
@@ -84,7 +73,7 @@ export interface VerifiedFetcherOptions {
 }
 
 /** Pieces below this size are verified inline: a thread hand-off costs more than hashing them. */
-const THREADS_FROM_PIECE_SIZE = 64 * 1024;
+export const THREADS_FROM_PIECE_SIZE = 64 * 1024;
 /** Shared scratch buffers kept per piece size for threaded verification (beyond this, released). */
 const SCRATCH_KEPT = 16;
 const scratch = new Map<number, Buffer[]>();
@@ -225,7 +214,6 @@ export async function decodeFile(manifest: Manifest, fetchPiece: PieceFetcher, o
   const signal = opts.signal;
   const failures = new Array<number>(n).fill(0);
   let repaired = 0;
-  let retried = 0;
   let stopped = false;
 
   const segmentLength = (s: number): number => Math.min(layout.segmentCapacity, size - s * layout.segmentCapacity);
@@ -242,39 +230,14 @@ export async function decodeFile(manifest: Manifest, fetchPiece: PieceFetcher, o
 
   /** The plaintext of segment `s`, authenticated, as chunks. */
   async function decodeSegment(s: number): Promise<Buffer[]> {
-    const fast = opts.unverified;
-    if (fast !== undefined) {
-      const order = Array.from({ length: n }, (_, j) => j);
-      const tried = await fetchAnyPieces({ order, lanes: k, pieceSize: P, failures, stopped: () => stopped, fetch: (j) => fast(j, s) });
-      if (stopped) return [];
-      if (tried.have >= k) {
-        try {
-          return await openSegment(s, tried.pieces);
-        } catch (e) {
-          if (!(e instanceof StorageError && e.code === 'DECRYPT_FAILED')) throw e;
-        }
-      }
-      retried++;
-      const got = await fetchSegment(s);
-      if (stopped) return [];
-      tried.pieces.forEach((p, j) => {
-        const v = got[j];
-        if (p !== null && v !== null && v !== undefined && !Buffer.from(p.buffer, p.byteOffset, p.byteLength).equals(v)) failures[j]!++;
-      });
-      return openSegment(s, got);
-    }
     const got = await fetchSegment(s);
     if (stopped) return [];
-    return openSegment(s, got);
-  }
-
-  /** Decodes and decrypts segment `s` from k or more of its pieces (by shard; null where absent). */
-  async function openSegment(s: number, got: readonly (Uint8Array | null)[]): Promise<Buffer[]> {
     let data: Uint8Array[];
     let missing = 0;
     for (let j = 0; j < k; j++) if (got[j] === null) missing |= 1 << j;
     if (missing === 0) data = got.slice(0, k) as Uint8Array[];
     else {
+      repaired++;
       const stripe = Buffer.allocUnsafe(n * P);
       let present = 0;
       got.forEach((p, j) => {
@@ -301,7 +264,6 @@ export async function decodeFile(manifest: Manifest, fetchPiece: PieceFetcher, o
     } catch (e) {
       throw decryptFailed(s, e);
     }
-    if (missing !== 0) repaired++;
     return chunks;
   }
 
@@ -339,5 +301,5 @@ export async function decodeFile(manifest: Manifest, fetchPiece: PieceFetcher, o
   const digest = fileHash.digest('hex');
   if (digest !== manifest.sha256.toLowerCase()) throw new StorageError('SHA256_MISMATCH', `the decoded file's SHA-256 ${digest} is not the manifest's ${manifest.sha256}`);
   const failedShards = failures.flatMap((f, j) => (f > 0 ? [j] : []));
-  return { bytes: written, repairedSegments: repaired, retriedSegments: retried, failedShards };
+  return { bytes: written, repairedSegments: repaired, failedShards };
 }

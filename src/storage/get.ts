@@ -6,21 +6,24 @@
  * Only shards whose status is `active` are asked (a lost shard's provider is not trusted to
  * still hold it, an ended one's may have deleted it); a provider that cannot be reached or does
  * not hold its shard is marked dead after its first failure, so it costs one failed request per
- * segment already in flight and none after. Every piece is verified against its shard root
- * before it is decoded (storage/http fetchPiece checks the piece against the root with the
- * proof the provider sends, for the piece count and size the manifest gives), so a provider can
- * withhold data but never change it. Any k of the k + m shards rebuild the file: it survives m
- * providers down.
+ * segment already in flight and none after. Each shard is read in runs of pieces (one range
+ * request per 8 MiB, the next run asked while the current one arrives), and every piece is
+ * verified against its shard root before it is decoded: its root must be the shard's piece root
+ * at its index, and the piece roots (fetched once per shard) must hash to the manifest's root.
+ * A shard whose ranges cannot be read is read piece by piece, each with its proof (storage/http
+ * fetchPiece). So a provider can withhold data but never change it. Any k of the k + m shards
+ * rebuild the file: it survives m providers down.
  */
-import { toHex } from '../core/bytes.js';
+import { toHex, type Bytes } from '../core/bytes.js';
 import { InvalidInputError, type GroundworkError } from '../core/errors.js';
 import type { Client } from '../client/client.js';
 import { getDeal } from '../client/actions/getDeal.js';
 import { getProvider } from '../client/actions/getProvider.js';
 import type { StorageDeal } from '../client/storageViews.js';
-import { decodeFile, type ByteSink, type DecodeReport, type PieceFetcher } from './decode.js';
+import { decodeFile, THREADS_FROM_PIECE_SIZE, type ByteSink, type DecodeReport, type PieceFetcher } from './decode.js';
 import { StorageError } from './errors.js';
-import { fetchPiece, fetchRange, ProviderHttpError } from './http.js';
+import { fetchPiece, fetchPieceRoots, fetchRange, ProviderHttpError } from './http.js';
+import { inlinePieceHasher, sharedPieceHasher } from './hashpool.js';
 import type { Manifest } from './layout.js';
 
 export interface GetFileOptions {
@@ -173,35 +176,55 @@ export async function getFile(client: Client, manifest: Manifest, dealOrder: big
       throw e;
     }
   };
-  // The fast path: each shard read in runs of pieces, one range request per run, not verified
-  // piece by piece (the segment's AES-GCM tag is checked; decodeFile falls back to `fetcher`).
-  // A shard whose range read failed once is read piece by piece (verified) from then on.
+  // The fast path: each shard read in runs of pieces, one range request per run. Every piece is
+  // still checked before it is decoded: its root (hashed on the hashing threads for big pieces)
+  // must be the shard's piece root at its index, and the piece roots are checked against the
+  // manifest's shard root when fetched (once per shard). A run that does not check out drops the
+  // provider (BAD_RESPONSE); a shard whose ranges fail otherwise (e.g. an agent without the
+  // range route) is read piece by piece, each piece with its proof (`fetcher`).
   const noRanges = new Set<number>();
   const perRun = Math.max(1, Math.floor(RUN_BYTES / manifest.pieceSize));
-  const runs = sources.map((src, j) =>
-    src.hostUri === null
-      ? undefined
-      : new ShardRuns(manifest.pieceSize, manifest.segments, perRun, (first, count) =>
-          fetchRange(src.hostUri as string, Buffer.from(manifest.roots[j] as string, 'hex'), first * manifest.pieceSize, count * manifest.pieceSize, {
-            timeoutMs,
-            ...(opts.signal ? { signal: opts.signal } : {}),
-          }),
-        ),
-  );
-  const unverified: PieceFetcher = async (j, segment) => {
+  const hasher = manifest.pieceSize >= THREADS_FROM_PIECE_SIZE ? sharedPieceHasher() : inlinePieceHasher;
+  const runs = sources.map((src, j) => {
+    if (src.hostUri === null) return undefined;
+    const host = src.hostUri;
+    const root = Buffer.from(manifest.roots[j] as string, 'hex');
+    const call = { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) };
+    let expected: Promise<Bytes[]> | undefined;
+    return new ShardRuns(manifest.pieceSize, manifest.segments, perRun, async (first, count) => {
+      expected ??= fetchPieceRoots(host, root, manifest.segments, call);
+      const roots = await expected;
+      const bytes = count * manifest.pieceSize;
+      // Shared memory when threads hash it (they read it in place).
+      const buf = hasher === inlinePieceHasher ? Buffer.allocUnsafeSlow(bytes) : Buffer.from(new SharedArrayBuffer(bytes));
+      await fetchRange(host, root, first * manifest.pieceSize, bytes, { ...call, into: buf });
+      const got = Buffer.allocUnsafe(32 * count);
+      try {
+        await hasher.roots(buf, 0, manifest.pieceSize, count, got, 0);
+      } finally {
+        hasher.release?.(buf);
+      }
+      for (let i = 0; i < count; i++) {
+        if (!got.subarray(32 * i, 32 * i + 32).equals(roots[first + i] as Bytes)) {
+          throw new ProviderHttpError('BAD_RESPONSE', `piece ${first + i} of shard ${j} from ${host} does not hash to its piece root: do not trust this provider's copy`, host);
+        }
+      }
+      return buf;
+    });
+  });
+  const ranged: PieceFetcher = async (j, segment) => {
     const reader = runs[j];
     if (reader === undefined || dead.has(j)) return null;
     if (noRanges.has(j)) return fetcher(j, segment);
     try {
       return await reader.piece(segment);
     } catch (e) {
-      noRanges.add(j);
-      if (e instanceof ProviderHttpError && DEAD.has(e.code) && e.code !== 'BAD_RESPONSE') dead.add(j);
+      if (e instanceof ProviderHttpError && DEAD.has(e.code)) dead.add(j);
+      else noRanges.add(j);
       throw e;
     }
   };
-  const report = await decodeFile(manifest, fetcher, out, {
-    unverified,
+  const report = await decodeFile(manifest, ranged, out, {
     ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onProgress: (done) => opts.onProgress?.(done, manifest.size),

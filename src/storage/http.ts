@@ -21,7 +21,7 @@ import type { Readable } from 'node:stream';
 import { equals, fromBase64, fromHex, toHex, type Bytes } from '../core/bytes.js';
 import { errorMessage, GroundworkError, type ErrorOptions } from '../core/errors.js';
 import { addressFromPublicKey, encodeAddress, verifySignature, type Signer } from '../core/keys.js';
-import { isPieceSize, LEAF_SIZE, leafHash, MAX_PIECE_SIZE, pieceRoot, verifyLeaf, verifyPiece } from '../core/shardtree.js';
+import { isPieceSize, LEAF_SIZE, leafHash, MAX_PIECE_SIZE, pieceRoot, shardRoot, verifyLeaf, verifyPiece } from '../core/shardtree.js';
 import { retrievalReceiptSignBytes, shardAckSignBytes, uploadAuthSignBytes } from '../chain/modules/storage/signing.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -118,6 +118,8 @@ export interface StorageStatusJSON {
 
 export const uploadPath = (lease: bigint | string): string => `/v1/leases/${lease}/shard`;
 export const piecePath = (root: string, index: number): string => `/v1/shards/${root}/pieces/${index}`;
+/** Every piece root of a shard, 32 bytes each (binary). */
+export const pieceRootsPath = (root: string): string => `/v1/shards/${root}/piece-roots`;
 /** GET with `Range: bytes=<first>-<last>`: raw shard bytes (206), at most 16 MiB per request. */
 export const dataPath = (root: string): string => `/v1/shards/${root}/data`;
 export const leafPath = (root: string, index: number, nonce: string): string => `/v1/shards/${root}/leaves/${index}?nonce=${nonce}`;
@@ -493,6 +495,26 @@ export async function fetchPiece(hostUri: string, root: Bytes, index: number, op
   return { data, proof, pieces };
 }
 
+/**
+ * Every piece root of shard `root` (GET /v1/shards/:root/piece-roots), checked: `pieces` of them
+ * (the manifest's count) whose Merkle root is the shard root, so each piece read in a range can
+ * then be checked against its own root. BAD_RESPONSE otherwise.
+ */
+export async function fetchPieceRoots(hostUri: string, root: Bytes, pieces: number, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Bytes[]> {
+  const rootHex = toHex(root);
+  const what = `fetching the piece roots of shard ${rootHex.slice(0, 16)}…`;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+  const res = await request(hostUri, what, pieceRootsPath(rootHex), { signal }, () => false);
+  await throwIfError(res, hostUri, what);
+  const body = await readLimited(res, pieces * 32, hostUri, what);
+  if (body.length !== pieces * 32) throw fail(hostUri, what, 'BAD_RESPONSE', `${body.length / 32} piece roots, the manifest says ${pieces} pieces`);
+  const roots: Bytes[] = [];
+  for (let o = 0; o < body.length; o += 32) roots.push(body.subarray(o, o + 32));
+  if (!equals(shardRoot(roots), root)) throw fail(hostUri, what, 'BAD_RESPONSE', 'the piece roots do not hash to the shard root');
+  return roots;
+}
+
 export interface FetchRangeOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -505,9 +527,9 @@ const rangeAgents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 8 })
 
 /**
  * `length` bytes of shard `root` from byte `start` (GET /v1/shards/:root/data with a Range; at
- * most 16 MiB), exactly as the provider has them: NOT verified — the caller must check them (the
- * decoder does, by each segment's AES-GCM tag, falling back to verified pieces). BAD_RESPONSE
- * when the answer is not exactly that range.
+ * most 16 MiB), exactly as the provider has them: NOT verified here — the caller checks them
+ * (storage/get checks each piece's root against the piece roots from fetchPieceRoots).
+ * BAD_RESPONSE when the answer is not exactly that range.
  *
  * The hot path of retrieval, so it uses node:http directly rather than fetch: the body is copied
  * from the socket's chunks straight into one buffer (no web-stream layer, no per-chunk promise).

@@ -17,7 +17,7 @@ import { silentLogger } from '../../core/log.js';
 import { LEAF_SIZE, leafHash, pieceRoot, shardRoot } from '../../core/shardtree.js';
 import { retrievalReceiptSignBytes, shardAckSignBytes, uploadAuthSignBytes } from '../../chain/modules/storage/signing.js';
 import { freePort, tempDir, testKey } from '../../testkit/index.js';
-import { fetchLeaf, fetchPiece, fetchRange, ProviderHttpError, storageStatus, uploadShard, type UploadShardParameters } from '../../storage/http.js';
+import { fetchLeaf, fetchPiece, fetchPieceRoots, fetchRange, ProviderHttpError, storageStatus, uploadShard, type UploadShardParameters } from '../../storage/http.js';
 import { providerMetrics, storageMetrics } from '../metrics.js';
 import { storageService, type StorageLease } from './service.js';
 import { ShardStore } from './store.js';
@@ -165,6 +165,12 @@ test('storage service: upload → a signed ack that verifies; pieces and a leaf 
     assert.ok(['INVALID_REQUEST', 'RANGE_NOT_SATISFIABLE'].includes(body.code) && body.message.length > 0, `Range ${range}: ${JSON.stringify(body)}`);
   }
   await refused(fetchRange('http://127.0.0.1:1', root, 0, 1), 'PROVIDER_UNREACHABLE');
+  // The piece roots, checked against the shard root and the expected count.
+  const pieceRoots = await fetchPieceRoots(e.url, root, 5);
+  assert.equal(pieceRoots.length, 5);
+  assert.ok(equals(shardRoot(pieceRoots), root));
+  await refused(fetchPieceRoots(e.url, root, 4), 'BAD_RESPONSE');
+  await refused(fetchPieceRoots(e.url, randomBytes(32), 5), 'SHARD_NOT_FOUND', 404);
   await refused(fetchPiece(e.url, randomBytes(32), 0), 'SHARD_NOT_FOUND', 404);
 
   const nonce = randomBytes(32);

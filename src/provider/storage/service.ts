@@ -4,7 +4,8 @@
  *
  *   PUT /v1/leases/:lease/shard           a customer uploads a lease's shard (streamed)
  *   GET /v1/shards/:root/pieces/:index    a piece with its proof (anyone: the data is encrypted)
- *   GET /v1/shards/:root/data             a byte range (Range: bytes=a-b, ≤ 16 MiB), unverified
+ *   GET /v1/shards/:root/piece-roots      every piece root, 32 bytes each (to check ranges of pieces)
+ *   GET /v1/shards/:root/data             a byte range (Range: bytes=a-b, ≤ 16 MiB)
  *   GET /v1/shards/:root/leaves/:index    a leaf with its proof and a signed retrieval receipt
  *   GET /v1/storage/status                capacity, bytes used, shard count
  *
@@ -329,6 +330,12 @@ export function storageService(opts: StorageServiceOptions): StorageService {
       .header(H.proof, p.proof.map((h) => toHex(h)).join(''))
       .header(H.pieces, String(p.pieces))
       .send(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength));
+  });
+
+  app.get<{ Params: { root: string } }>('/v1/shards/:root/piece-roots', async (req, reply) => {
+    const root = rootParam(req.params.root);
+    const roots = await read(() => store.pieceRootsOf(root));
+    return reply.header('content-type', 'application/octet-stream').header(H.pieces, String(roots.length)).send(Buffer.concat(roots));
   });
 
   const rangeBuffers = new BufferPool(4);

@@ -459,6 +459,12 @@ export class ShardStore {
     }
   }
 
+  /** Every piece root of a shard, in order (from the leaves file, checked against the root; cached). */
+  async pieceRootsOf(root: Bytes | string): Promise<Bytes[]> {
+    const key = rootKey(root);
+    return this.pieceRoots(key, this.meta(key));
+  }
+
   /**
    * `length` bytes of a shard from byte `start` (RANGE_NOT_SATISFIABLE past its end; at most
    * MAX_RANGE bytes per read). Not verified here: the reader checks what it gets (a customer by
