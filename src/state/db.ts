@@ -40,7 +40,9 @@ function pooledCopy(src: Uint8Array, start: number, end: number): Buffer {
 /** While a transient scan runs: keys and values are views of lmdb-js's read buffers, not copies. */
 let transient = false;
 const pooledKeys = {
-  writeKey(key: Uint8Array, target: Uint8Array, start: number): number {
+  /** Key bytes, or the same bytes as a latin1 key string (getByKeyString): no buffer per read. */
+  writeKey(key: Uint8Array | string, target: Buffer, start: number): number {
+    if (typeof key === 'string') return start + target.write(key, start, 'latin1');
     target.set(key, start);
     return start + key.length;
   },
@@ -67,6 +69,15 @@ export function scanTransient(table: Table, start: Bytes, end: Bytes | undefined
   } finally {
     transient = false;
   }
+}
+
+/**
+ * `table.get` by a key string (one char per byte, see core/bytes toKeyString): the key encoder
+ * writes it straight into lmdb-js's key buffer, where converting it to a Buffer first costs an
+ * allocation per read.
+ */
+export function getByKeyString(table: Table, ks: string): Buffer | undefined {
+  return table.get(ks as unknown as Buffer);
 }
 
 export class Database {

@@ -74,15 +74,51 @@ export interface KVReader {
   scan?(start: Bytes, end: Bytes | undefined, visit: (key: Bytes, value: Bytes) => void): void;
 }
 
+/** Byte order of a key string (see toKeyString) and key bytes, without converting either. */
+function compareKS(ks: string, b: Bytes): number {
+  const n = ks.length < b.length ? ks.length : b.length;
+  for (let i = 0; i < n; i++) {
+    const d = ks.charCodeAt(i) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return ks.length - b.length;
+}
+
+/**
+ * Scans pending writes `mine` (from OrderedWrites.range: key order, null for a deletion) laid
+ * over `scanBelow`'s entries, like merged() but through callbacks: the layer below keeps its
+ * transient fast path. Pending entries are passed as they are (not transient, which is fine).
+ */
+export function scanMerged(
+  mine: [string, Bytes | null][],
+  scanBelow: (visit: (key: Bytes, value: Bytes) => void) => void,
+  visit: (key: Bytes, value: Bytes) => void,
+): void {
+  let i = 0;
+  scanBelow((k, v) => {
+    let c = 1;
+    while (i < mine.length && (c = compareKS((mine[i] as [string, Bytes | null])[0], k)) < 0) {
+      const [mk, mv] = mine[i++] as [string, Bytes | null];
+      if (mv !== null) visit(fromKeyString(mk), mv);
+      c = 1;
+    }
+    if (i < mine.length && c === 0) {
+      const mv = (mine[i++] as [string, Bytes | null])[1];
+      if (mv !== null) visit(k, mv);
+      return;
+    }
+    visit(k, v);
+  });
+  for (; i < mine.length; i++) {
+    const [mk, mv] = mine[i] as [string, Bytes | null];
+    if (mv !== null) visit(fromKeyString(mk), mv);
+  }
+}
+
 /** Scans `reader` (see KVReader.scan): its fast path where it has one, else iterate. */
 export function scanRange(reader: KVReader, start: Bytes, end: Bytes | undefined, visit: (key: Bytes, value: Bytes) => void): void {
   if (reader.scan) reader.scan(start, end, visit);
   else for (const [k, v] of reader.iterate(start, end)) visit(k, v);
-}
-
-/** Whether `writes` has a key in [start, end). */
-export function hasWritesIn(writes: OrderedWrites, start: Bytes, end: Bytes | undefined): boolean {
-  return writes.hasIn(toKeyString(start), end === undefined ? undefined : toKeyString(end));
 }
 
 export interface KVStore extends KVReader {
@@ -230,8 +266,13 @@ export class Overlay implements KVStore {
   }
 
   scan(start: Bytes, end: Bytes | undefined, visit: (key: Bytes, value: Bytes) => void): void {
-    if (this.trace || hasWritesIn(this.writes, start, end)) for (const [k, v] of this.iterate(start, end)) visit(k, v);
-    else scanRange(this.parent, start, end, visit);
+    if (this.trace) {
+      for (const [k, v] of this.iterate(start, end)) visit(k, v);
+      return;
+    }
+    const mine = this.writes.range(toKeyString(start), end === undefined ? undefined : toKeyString(end));
+    if (mine.length === 0) scanRange(this.parent, start, end, visit);
+    else scanMerged(mine, (below) => scanRange(this.parent, start, end, below), visit);
   }
 
   /** Everything written (key string → value, null for deleted). */

@@ -11,7 +11,7 @@ import { referenceTreeRoot, tempDir } from '../testkit/index.js';
 import { Database } from './db.js';
 import { checkProof, decodeProof, encodeProof } from './proof.js';
 import { StateStore, type PreparedCommit } from './store.js';
-import { MAX_KEY_BYTES, Overlay } from './overlay.js';
+import { MAX_KEY_BYTES, Overlay, type KVReader } from './overlay.js';
 import { InvariantError } from '../core/errors.js';
 
 const FLUSH_EVERY = 50;
@@ -86,6 +86,13 @@ function modelRange(model: ReadonlyMap<string, Bytes>, start: string, end: strin
 
 const storeRange = (s: StateStore, start: string, end: string | undefined) =>
   [...s.iterate(fromKeyString(start), end === undefined ? undefined : fromKeyString(end))].map(([k, v]) => [toHex(k), toHex(v)]);
+
+/** The same range through scan (transient views, converted before the callback returns). */
+function scanned(r: KVReader, start: string, end: string | undefined): string[][] {
+  const out: string[][] = [];
+  r.scan?.(fromKeyString(start), end === undefined ? undefined : fromKeyString(end), (k, v) => out.push([toHex(k), toHex(v)]));
+  return out;
+}
 
 /** A test harness: the store, its model, and every root and snapshot seen. */
 class Harness {
@@ -172,12 +179,32 @@ function checkStore(h: Harness, rng: Rng, pool: readonly string[], label: string
 
   // Full range, then random sub-ranges (bounds from the pool and arbitrary bytes).
   assert.deepEqual(storeRange(store, '', undefined), modelRange(model, '', undefined), `${label}: iterate over everything`);
+  assert.deepEqual(scanned(store, '', undefined), modelRange(model, '', undefined), `${label}: scan over everything`);
+  // An overlay of random pending writes (sets, overwrites, deletions) over the store: its
+  // iterate and scan agree with the model of both.
+  const overlay = new Overlay(store);
+  const above = new Map(model);
+  for (let i = 0; i < 30; i++) {
+    const k = rng.chance(0.7) ? (pool[rng.int(pool.length)] as string) : toKeyString(rng.bytes(1, 4));
+    if (rng.chance(0.4)) {
+      overlay.delete(k);
+      above.delete(k);
+    } else {
+      const v = rng.bytes(1, 3);
+      overlay.set(k, v);
+      above.set(k, v);
+    }
+  }
   const bound = () => (rng.chance(0.6) ? (pool[rng.int(pool.length)] as string) : toKeyString(rng.bytes(1, 3)));
   for (let i = 0; i < 40; i++) {
     let [s, e] = [bound(), bound()];
     if (s > e) [s, e] = [e, s];
     const end = rng.chance(0.2) ? undefined : e;
-    assert.deepEqual(storeRange(store, s, end), modelRange(model, s, end), `${label}: iterate [${JSON.stringify(s)}, ${JSON.stringify(end)})`);
+    const at = `[${JSON.stringify(s)}, ${JSON.stringify(end)})`;
+    assert.deepEqual(storeRange(store, s, end), modelRange(model, s, end), `${label}: iterate ${at}`);
+    assert.deepEqual(scanned(store, s, end), modelRange(model, s, end), `${label}: scan ${at}`);
+    assert.deepEqual(scanned(overlay, s, end), modelRange(above, s, end), `${label}: overlay scan ${at}`);
+    assert.deepEqual([...overlay.iterate(fromKeyString(s), end === undefined ? undefined : fromKeyString(end))].map(([k, v]) => [toHex(k), toHex(v)]), modelRange(above, s, end), `${label}: overlay iterate ${at}`);
   }
 
   // Proofs at the latest version: every present key, deleted keys, never-written keys.

@@ -18,9 +18,9 @@ import { copyBytes, equals, fromKeyString, toKeyString, u64be, readU64be, type B
 import { bytes, decode, encode, list, option, struct } from '../core/codec.js';
 import { InvariantError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
-import { fromBuffer, scanTransient, toBuffer, type Database, type Table, type WriteOp } from './db.js';
+import { fromBuffer, getByKeyString, scanTransient, toBuffer, type Database, type Table, type WriteOp } from './db.js';
 import { EMPTY_ROOT, childAt, unpackNodeKeys, decodeNode, getValue, nodeKey, prove, updateTree, type Change, type ChildRef, type InternalNode, type MemoryBudget, type NodeReader, type ProvenValue, type TreeNode, type TreeUpdate } from './jmt.js';
-import { hasWritesIn, keyString, mergeWrites, type Key, type KVReader } from './overlay.js';
+import { keyString, mergeWrites, scanMerged, type Key, type KVReader } from './overlay.js';
 import { OrderedWrites } from './ordered.js';
 import { MAX_VALUE_BYTES } from './proof.js';
 
@@ -183,7 +183,7 @@ export class StateStore implements NodeReader, KVReader {
     const ks = keyString(key);
     const r = this.recent.get(ks);
     if (r !== undefined) return r === null ? undefined : r;
-    const b = this.values.get(typeof key === 'string' ? Buffer.from(key, 'latin1') : toBuffer(key));
+    const b = typeof key === 'string' ? getByKeyString(this.values, key) : this.values.get(toBuffer(key));
     return b ? fromBuffer(b) : undefined;
   }
 
@@ -196,8 +196,9 @@ export class StateStore implements NodeReader, KVReader {
   }
 
   scan(start: Bytes, end: Bytes | undefined, visit: (key: Bytes, value: Bytes) => void): void {
-    if (hasWritesIn(this.recent, start, end)) for (const [k, v] of this.iterate(start, end)) visit(k, v);
-    else scanTransient(this.values, start, end, visit);
+    const mine = this.recent.range(toKeyString(start), end === undefined ? undefined : toKeyString(end));
+    if (mine.length === 0) scanTransient(this.values, start, end, visit);
+    else scanMerged(mine, (below) => scanTransient(this.values, start, end, below), visit);
   }
 
   getNode(nodeKey: Bytes): TreeNode | undefined {

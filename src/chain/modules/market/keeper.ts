@@ -16,36 +16,36 @@
  * epoch's reward pool of the resource (Helium's model: DC are burned, providers earn emission).
  * Invariant per order: deposited = paid + refunded + escrow.
  */
-import { equals, toHex, type Bytes } from '../../../core/bytes.js';
+import { compare, equals, toHex, type Bytes } from '../../../core/bytes.js';
 import { decode, encode, u64 } from '../../../core/codec.js';
 import { sha256 } from '../../../core/hash.js';
 import { encodeAddress, moduleAddress } from '../../../core/keys.js';
-import type { KVReader } from '../../../state/overlay.js';
+import { scanRange, type Key, type KVReader } from '../../../state/overlay.js';
 import type { Context } from '../../context.js';
 import { getParams } from '../../module.js';
 import { DEVICE_KIND_FOR, NO_USAGE, POOL_OF, addUsage, deviceReasons, isCell, providerReasons, usageOf, type Reason } from './eligibility.js';
 import { MarketErrors } from './errors.js';
 import type { MarketDeps } from './expected.js';
 import {
-  NEXT_LEASE_KEY,
+  NEXT_LEASE_KEY_S,
   NEXT_ORDER_KEY,
-  bidKey,
+  bidKeyS,
   customerOrderKey,
-  leaseKey,
-  openKey,
+  leaseKeyS,
+  openKeyS,
   orderBidsPrefix,
-  orderKey,
-  orderLeaseKey,
+  orderKeyS,
+  orderLeaseKeyS,
   orderLeasesPrefix,
-  providerActiveKey,
+  providerActiveKeyS,
   providerActivePrefix,
-  providerKey,
-  providerLeaseKey,
+  providerKeyS,
+  providerLeaseKeyS,
   range,
   readU64b,
-  usageKey,
+  usageKeyS,
   wakeHeightPrefix,
-  wakeKey,
+  wakeKeyS,
 } from './keys.js';
 import { BPS, marketParams, type MarketParams } from './params.js';
 import { START_ALPHA, START_BETA, recordOutcome, scoreBps } from './reputation.js';
@@ -53,6 +53,7 @@ import { nextWake, settle, type SettleLease } from './settlement.js';
 import {
   PROVIDER_CLOSE_REASONS,
   bidRecordCodec,
+  decodeBid,
   deviceUsageCodec,
   leaseRecordCodec,
   orderRecordCodec,
@@ -68,6 +69,13 @@ import {
   type ProviderRecord,
 } from './types.js';
 
+/**
+ * The value of index entries (open orders, wakes, an order's and a provider's leases): one
+ * shared array instead of one per entry (~200 bytes each, kept until the block commits). State
+ * values are never mutated in place.
+ */
+const MARK = Uint8Array.of(1);
+
 export const MARKET_ESCROW = moduleAddress('market_escrow');
 export const MARKET_EARNINGS = moduleAddress('market_earnings');
 const ATTR_RE = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
@@ -79,7 +87,7 @@ export const params = (store: KVReader): MarketParams => getParams(store, 'marke
 // Records
 
 export function getOrder(store: KVReader, id: bigint): OrderRecord | undefined {
-  const b = store.get(orderKey(id));
+  const b = store.get(orderKeyS(id));
   return b ? decode(orderRecordCodec, b) : undefined;
 }
 
@@ -90,29 +98,29 @@ function mustOrder(store: KVReader, id: bigint): OrderRecord {
 }
 
 function putOrder(ctx: Context, id: bigint, o: OrderRecord): void {
-  ctx.store.set(orderKey(id), encode(orderRecordCodec, o, 256));
+  ctx.store.set(orderKeyS(id), encode(orderRecordCodec, o, 256));
 }
 
 export function getLease(store: KVReader, id: bigint): LeaseRecord | undefined {
-  const b = store.get(leaseKey(id));
+  const b = store.get(leaseKeyS(id));
   return b ? decode(leaseRecordCodec, b) : undefined;
 }
 
 function putLease(ctx: Context, id: bigint, l: LeaseRecord): void {
-  ctx.store.set(leaseKey(id), encode(leaseRecordCodec, l, 256));
+  ctx.store.set(leaseKeyS(id), encode(leaseRecordCodec, l, 256));
 }
 
 export function getProvider(store: KVReader, who: Bytes): ProviderRecord | undefined {
-  const b = store.get(providerKey(who));
+  const b = store.get(providerKeyS(who));
   return b ? decode(providerRecordCodec, b) : undefined;
 }
 
 function putProvider(ctx: Context, who: Bytes, p: ProviderRecord): void {
-  ctx.store.set(providerKey(who), encode(providerRecordCodec, p, 256));
+  ctx.store.set(providerKeyS(who), encode(providerRecordCodec, p, 256));
 }
 
 export function getBid(store: KVReader, order: bigint, provider: Bytes): BidRecord | undefined {
-  const b = store.get(bidKey(order, provider));
+  const b = store.get(bidKeyS(order, provider));
   return b ? decode(bidRecordCodec, b) : undefined;
 }
 
@@ -120,7 +128,12 @@ export function getBid(store: KVReader, order: bigint, provider: Bytes): BidReco
 export function bidsOf(store: KVReader, order: bigint): Array<BidRecord & { provider: Bytes }> {
   const [s, e] = range(orderBidsPrefix(order));
   const out: Array<BidRecord & { provider: Bytes }> = [];
-  for (const [k, v] of store.iterate(s, e)) out.push({ ...decode(bidRecordCodec, v), provider: Uint8Array.from(k.subarray(s.length)) });
+  // A scan (transient keys and values, copied here): no buffer per entry from the store.
+  scanRange(store, s, e, (k, v) => {
+    const b = decodeBid(v) as BidRecord & { provider: Bytes };
+    b.provider = Buffer.from(k.subarray(s.length));
+    out.push(b);
+  });
   return out;
 }
 
@@ -141,11 +154,11 @@ export function activeLeaseIdsOf(store: KVReader, provider: Bytes): bigint[] {
 }
 
 export function getUsage(store: KVReader, device: Bytes): DeviceUsage {
-  const b = store.get(usageKey(device));
+  const b = store.get(usageKeyS(device));
   return b ? decode(deviceUsageCodec, b) : NO_USAGE;
 }
 
-function nextId(ctx: Context, key: Bytes): bigint {
+function nextId(ctx: Context, key: Key): bigint {
   const b = ctx.store.get(key);
   const id = b ? decode(u64, b) : 1n;
   ctx.store.set(key, encode(u64, id + 1n));
@@ -215,10 +228,12 @@ export interface Eligibility {
   readonly deviceReasons: Reason[];
   /** The provider's record (undefined: not registered). */
   readonly provider: ProviderRecord | undefined;
+  /** The device's usage, when the device is the provider's (what a new lease adds to). */
+  readonly usage?: DeviceUsage;
 }
 
 /** Why `provider` with `device` cannot serve order `o` (both lists empty: it can). */
-export function eligibility(store: KVReader, deps: MarketDeps, o: OrderRecord, provider: Bytes, device: Bytes, record?: ProviderRecord): Eligibility {
+export function eligibility(store: KVReader, deps: MarketDeps, o: OrderRecord, provider: Bytes, device: Bytes, record?: ProviderRecord, prm?: MarketParams): Eligibility {
   const p = record ?? getProvider(store, provider);
   const op = p ? deps.stake.operator(store, provider) : undefined;
   const pr = p
@@ -226,16 +241,17 @@ export function eligibility(store: KVReader, deps: MarketDeps, o: OrderRecord, p
         attributes: p.attributes,
         reputationBps: reputationOf(p),
         stake: op?.tokens ?? 0n,
-        minStake: params(store).minProviderStake,
+        minStake: (prm ?? params(store)).minProviderStake,
         jailed: op?.jailed ?? false,
       })
     : [];
   const d = deps.devices.get(store, device);
-  let dr: Reason[];
-  if (!d) dr = [{ code: 'NO_DEVICE', message: `no device ${Buffer.from(device).toString('hex')}` }];
-  else if (!equals(d.owner, provider)) dr = [{ code: 'NO_DEVICE', message: `device ${Buffer.from(device).toString('hex')} belongs to ${encodeAddress(d.owner)}` }];
-  else dr = deviceReasons(o, d, getUsage(store, device));
-  return { providerReasons: pr, deviceReasons: dr, provider: p };
+  if (!d) return { providerReasons: pr, deviceReasons: [{ code: 'NO_DEVICE', message: `no device ${Buffer.from(device).toString('hex')}` }], provider: p };
+  if (!equals(d.owner, provider)) {
+    return { providerReasons: pr, deviceReasons: [{ code: 'NO_DEVICE', message: `device ${Buffer.from(device).toString('hex')} belongs to ${encodeAddress(d.owner)}` }], provider: p };
+  }
+  const usage = getUsage(store, device);
+  return { providerReasons: pr, deviceReasons: deviceReasons(o, d, usage), provider: p, usage };
 }
 
 function reasonsText(e: Eligibility): string {
@@ -304,8 +320,8 @@ export function createOrder(ctx: Context, deps: MarketDeps, customer: Bytes, m: 
     bids: 0,
     wakeHeight: 0n,
   };
-  ctx.store.set(customerOrderKey(customer, id), Uint8Array.of(1));
-  ctx.store.set(openKey(id), Uint8Array.of(1));
+  ctx.store.set(customerOrderKey(customer, id), MARK);
+  ctx.store.set(openKeyS(id), MARK);
   setWake(ctx, id, o, o.bidWindowEnd);
   putOrder(ctx, id, o);
   ctx.emit('market.order.created', () => ({
@@ -337,12 +353,12 @@ function refund(ctx: Context, deps: MarketDeps, o: OrderRecord, amount: bigint):
 }
 
 function setWake(ctx: Context, id: bigint, o: OrderRecord, height: bigint): void {
-  if (o.wakeHeight !== 0n) ctx.store.delete(wakeKey(o.wakeHeight, id));
+  if (o.wakeHeight !== 0n) ctx.store.delete(wakeKeyS(o.wakeHeight, id));
   // Never at or before the current height: the end of this block may already have collected
   // its due orders. A lease whose next block is unpaid closes at that next look, at the height it
   // was last paid for (settlement reports it), so nothing is lost by looking one block later.
   const h = height === 0n ? 0n : height <= ctx.block.height ? ctx.block.height + 1n : height;
-  if (h !== 0n) ctx.store.set(wakeKey(h, id), Uint8Array.of(1));
+  if (h !== 0n) ctx.store.set(wakeKeyS(h, id), MARK);
   o.wakeHeight = h;
 }
 
@@ -388,7 +404,7 @@ function finishOrder(ctx: Context, deps: MarketDeps, id: bigint, o: OrderRecord,
   o.status = 'closed';
   o.closeReason = reason;
   o.closedHeight = ctx.block.height;
-  ctx.store.delete(openKey(id));
+  ctx.store.delete(openKeyS(id));
   setWake(ctx, id, o, 0n);
   ctx.emit('market.order.closed', () => ({ order: id, customer: encodeAddress(o.customer), reason, refunded }));
 }
@@ -425,14 +441,14 @@ export function placeBid(ctx: Context, deps: MarketDeps, provider: Bytes, m: Msg
   }
   deps.bank.transfer(ctx, provider, MARKET_ESCROW, prm.bidDeposit);
   const bid = { device: m.device, price: m.price, deposit: prm.bidDeposit, height: ctx.block.height, repBps: Number(reputationOf(p)), vetted: p.successes >= prm.vettingSuccesses };
-  ctx.store.set(bidKey(m.order, provider), encode(bidRecordCodec, bid));
+  ctx.store.set(bidKeyS(m.order, provider), encode(bidRecordCodec, bid));
   o.bids++;
   putOrder(ctx, m.order, o);
   ctx.emit('market.bid', () => ({ order: m.order, provider: encodeAddress(provider), device: Buffer.from(m.device).toString('hex'), price: m.price }));
 }
 
 function removeBid(ctx: Context, deps: MarketDeps, order: bigint, o: OrderRecord, provider: Bytes, b: BidRecord, reason: string, refundDeposit = true): void {
-  ctx.store.delete(bidKey(order, provider));
+  ctx.store.delete(bidKeyS(order, provider));
   if (refundDeposit && b.deposit > 0n) deps.bank.transfer(ctx, MARKET_ESCROW, provider, b.deposit);
   o.bids--;
   ctx.emit('market.bid.removed', () => ({ order, provider: encodeAddress(provider), reason }));
@@ -460,7 +476,7 @@ export function acceptBid(ctx: Context, deps: MarketDeps, sender: Bytes, order: 
   if (o.activeLeases >= o.replicas) {
     for (const other of bidsOf(ctx.store, order)) removeBid(ctx, deps, order, o, other.provider, other, 'lost');
     o.status = 'active';
-    ctx.store.delete(openKey(order));
+    ctx.store.delete(openKeyS(order));
   }
   rewake(ctx, deps, order, o);
   putOrder(ctx, order, o);
@@ -469,8 +485,17 @@ export function acceptBid(ctx: Context, deps: MarketDeps, sender: Bytes, order: 
 
 /** A deterministic draw per order, in basis points: whether it is open to unvetted providers. Public (derived from the order id), which is harmless: it only limits how much new providers win. */
 export function vettingDraw(order: bigint): bigint {
-  const h = sha256(Buffer.concat([Buffer.from('groundwork/market/vetting/'), Buffer.from(encode(u64, order))]));
-  return BigInt(Buffer.from(h).readUInt32BE(0)) % BPS;
+  const h = sha256(vettingInput(order));
+  return BigInt(((h[0] as number) * 0x1000000 + (((h[1] as number) << 16) | ((h[2] as number) << 8) | (h[3] as number))) >>> 0) % BPS;
+}
+
+const VETTING_TAG = Buffer.from('groundwork/market/vetting/');
+/** The tag then the order id (u64, big-endian), in one reused buffer (hashed before it is reused). */
+const vettingBuf = Buffer.alloc(VETTING_TAG.length + 8);
+VETTING_TAG.copy(vettingBuf, 0);
+function vettingInput(order: bigint): Bytes {
+  vettingBuf.writeBigUInt64BE(order, VETTING_TAG.length);
+  return vettingBuf;
 }
 
 /**
@@ -495,7 +520,7 @@ export function matchOrder(ctx: Context, deps: MarketDeps, id: bigint, o: OrderR
     if (a.price !== b.price) return a.price < b.price ? -1 : 1;
     if (a.repBps !== b.repBps) return a.repBps > b.repBps ? -1 : 1;
     if (a.height !== b.height) return a.height < b.height ? -1 : 1;
-    return Buffer.compare(Buffer.from(a.provider), Buffer.from(b.provider));
+    return compare(a.provider, b.provider);
   });
   settleOrder(ctx, deps, id, o);
   const before = o.activeLeases;
@@ -509,12 +534,12 @@ export function matchOrder(ctx: Context, deps: MarketDeps, id: bigint, o: OrderR
       if (b.deposit > 0n) refunds.push({ to: b.provider, amount: b.deposit });
       continue;
     }
-    const e = eligibility(ctx.store, deps, o, b.provider, b.device);
+    const e = eligibility(ctx.store, deps, o, b.provider, b.device, undefined, prm);
     if (e.providerReasons.length > 0 || e.deviceReasons.length > 0) removeBid(ctx, deps, id, o, b.provider, b, 'ineligible');
-    else started.push({ id: startLease(ctx, id, o, b.provider, b), price: b.price, end: now + o.spec.value.durationBlocks, endReason: 'expired' });
+    else started.push({ id: startLease(ctx, id, o, b.provider, b, e), price: b.price, end: now + o.spec.value.durationBlocks, endReason: 'expired' });
   }
   if (refunds.length > 0) deps.bank.transferMany(ctx, MARKET_ESCROW, refunds);
-  ctx.store.delete(openKey(id));
+  ctx.store.delete(openKeyS(id));
   if (o.activeLeases === 0) finishOrder(ctx, deps, id, o, o.leases === 0 ? 'no-eligible-bids' : 'expired');
   else {
     o.status = 'active';
@@ -528,8 +553,9 @@ export function matchOrder(ctx: Context, deps: MarketDeps, id: bigint, o: OrderR
 // Leases
 
 /** A bid becomes a lease at this height (the order settled to now first): paid from the next block. */
-function startLease(ctx: Context, order: bigint, o: OrderRecord, provider: Bytes, b: BidRecord): bigint {
-  const id = nextId(ctx, NEXT_LEASE_KEY);
+/** `read`: what eligibility just read of this provider and device (nothing between wrote them). */
+function startLease(ctx: Context, order: bigint, o: OrderRecord, provider: Bytes, b: BidRecord, read?: Eligibility): bigint {
+  const id = nextId(ctx, NEXT_LEASE_KEY_S);
   const h = ctx.block.height;
   const l: LeaseRecord = {
     order,
@@ -551,14 +577,14 @@ function startLease(ctx: Context, order: bigint, o: OrderRecord, provider: Bytes
     gated: false,
     held: 0n,
   };
-  ctx.store.delete(bidKey(order, provider));
+  ctx.store.delete(bidKeyS(order, provider));
   o.bids--;
   putLease(ctx, id, l);
-  ctx.store.set(orderLeaseKey(order, id), Uint8Array.of(1));
-  ctx.store.set(providerLeaseKey(provider, id), Uint8Array.of(1));
-  ctx.store.set(providerActiveKey(provider, id), Uint8Array.of(1));
-  ctx.store.set(usageKey(b.device), encode(deviceUsageCodec, addUsage(getUsage(ctx.store, b.device), usageOf(o), 1)));
-  const p = getProvider(ctx.store, provider) as ProviderRecord;
+  ctx.store.set(orderLeaseKeyS(order, id), MARK);
+  ctx.store.set(providerLeaseKeyS(provider, id), MARK);
+  ctx.store.set(providerActiveKeyS(provider, id), MARK);
+  ctx.store.set(usageKeyS(b.device), encode(deviceUsageCodec, addUsage(read?.usage ?? getUsage(ctx.store, b.device), usageOf(o), 1)));
+  const p = read?.provider ?? (getProvider(ctx.store, provider) as ProviderRecord);
   putProvider(ctx, provider, { ...p, activeLeases: p.activeLeases + 1 });
   if (o.activeLeases === 0) o.settledHeight = h;
   o.activeLeases++;
@@ -582,12 +608,12 @@ function endLease(ctx: Context, deps: MarketDeps, id: bigint, l: LeaseRecord, o:
   l.closeReason = reason;
   l.closedHeight = height;
   if (l.reserved) {
-    ctx.store.set(usageKey(l.device), encode(deviceUsageCodec, addUsage(getUsage(ctx.store, l.device), usageOf(o), -1)));
+    ctx.store.set(usageKeyS(l.device), encode(deviceUsageCodec, addUsage(getUsage(ctx.store, l.device), usageOf(o), -1)));
     l.reserved = false;
   }
   if (l.deposit > 0n) deps.bank.transfer(ctx, MARKET_ESCROW, l.provider, l.deposit);
   putLease(ctx, id, l);
-  ctx.store.delete(providerActiveKey(l.provider, id));
+  ctx.store.delete(providerActiveKeyS(l.provider, id));
   // One read and write of the provider: its active count and, if the close is evidence, its reputation.
   const p = getProvider(ctx.store, l.provider) as ProviderRecord;
   const outcome = OUTCOME[reason];
@@ -761,7 +787,7 @@ export function processWakes(ctx: Context, deps: MarketDeps): void {
   let spent = 0n;
   for (const id of due) {
     const o = getOrder(ctx.store, id) as OrderRecord;
-    ctx.store.delete(wakeKey(h, id));
+    ctx.store.delete(wakeKeyS(h, id));
     o.wakeHeight = 0n;
     if (spent >= budget) {
       // Over this block's budget: the next block's end takes it (setWake moves it to h + 1).

@@ -2,7 +2,7 @@
  * market state keys (also listed in src/chain/keys.ts). Numbers are big-endian so keys sort
  * numerically; addresses are 20 bytes, device ids 32.
  */
-import { concat, utf8, type Bytes } from '../../../core/bytes.js';
+import { concat, toKeyString, utf8, type Bytes } from '../../../core/bytes.js';
 import { prefixEnd } from '../../keys.js';
 
 export const NEXT_ORDER_KEY = utf8('market/next/order');
@@ -46,6 +46,48 @@ export const openKey = (order: bigint): Bytes => concat(OPEN_PREFIX, u64b(order)
 export const wakeKey = (height: bigint, order: bigint): Bytes => concat(WAKE_PREFIX, u64b(height), u64b(order));
 export const wakeHeightPrefix = (height: bigint): Bytes => concat(WAKE_PREFIX, u64b(height));
 export const usageKey = (device: Bytes): Bytes => concat(USAGE_PREFIX, device);
+
+// The same keys as latin1 strings (state/overlay's Key), built in one reused buffer: the
+// keeper's hot paths skip a buffer per part and the string conversion per access.
+const kb = Buffer.allocUnsafe(128);
+const latin1 = (Buffer.prototype as unknown as { latin1Slice(this: Buffer, start: number, end: number): string }).latin1Slice;
+
+function put(n: number, part: Bytes | bigint): number {
+  if (typeof part === 'bigint') {
+    // Ids and heights fit in 32 bits for a long while: skip writeBigUInt64BE's bigint arithmetic.
+    if (part < 0n || part > 0xffff_ffffn) return kb.writeBigUInt64BE(part, n);
+    kb.writeUInt32BE(0, n);
+    return kb.writeUInt32BE(Number(part), n + 4);
+  }
+  kb.set(part, n);
+  return n + part.length;
+}
+
+const partLength = (p: Bytes | bigint | undefined): number => (p === undefined ? 0 : typeof p === 'bigint' ? 8 : p.length);
+
+function keyS(prefix: Bytes, a: Bytes | bigint, b?: Bytes | bigint): string {
+  if (prefix.length + partLength(a) + partLength(b) > kb.length) {
+    // Longer than any key the keeper builds (addresses 20 bytes, devices 32): the slow path.
+    const parts = [prefix, a, ...(b === undefined ? [] : [b])].map((p) => (typeof p === 'bigint' ? u64b(p) : p));
+    return toKeyString(concat(...parts));
+  }
+  kb.set(prefix, 0);
+  let n = put(prefix.length, a);
+  if (b !== undefined) n = put(n, b);
+  return latin1.call(kb, 0, n);
+}
+
+export const NEXT_LEASE_KEY_S = 'market/next/lease';
+export const orderKeyS = (id: bigint): string => keyS(ORDER_PREFIX, id);
+export const bidKeyS = (order: bigint, provider: Bytes): string => keyS(BID_PREFIX, order, provider);
+export const leaseKeyS = (id: bigint): string => keyS(LEASE_PREFIX, id);
+export const orderLeaseKeyS = (order: bigint, lease: bigint): string => keyS(ORDER_LEASES_PREFIX, order, lease);
+export const providerKeyS = (provider: Bytes): string => keyS(PROVIDER_PREFIX, provider);
+export const providerLeaseKeyS = (provider: Bytes, lease: bigint): string => keyS(PROVIDER_LEASES_PREFIX, provider, lease);
+export const providerActiveKeyS = (provider: Bytes, lease: bigint): string => keyS(PROVIDER_ACTIVE_PREFIX, provider, lease);
+export const openKeyS = (order: bigint): string => keyS(OPEN_PREFIX, order);
+export const wakeKeyS = (height: bigint, order: bigint): string => keyS(WAKE_PREFIX, height, order);
+export const usageKeyS = (device: Bytes): string => keyS(USAGE_PREFIX, device);
 
 export function range(prefix: Bytes): [Bytes, Bytes | undefined] {
   return [prefix, prefixEnd(prefix)];
