@@ -27,7 +27,7 @@ const FUNDS = 1_000_000_000n; // 1000 GW each
 
 type J = Record<string, unknown>;
 
-test('store: put, get, ls, status, rm through the CLI against a node and three storage providers; survives a provider down', { timeout: 180_000 }, async () => {
+test('store: put, get, ls, status, rm through the CLI against a node and three storage providers; survives a provider down', { timeout: 300_000 }, async () => {
   const started = Date.now();
   // --- A chain with a customer, a maker and three funded providers (p1-p3 bidding 900/800/700),
   // their agents running, each in its own home with a storage section.
