@@ -20,6 +20,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnCli } from '../src/testkit/proc.js';
 import { startStorageNet } from '../src/testkit/storage.js';
 import type { Client } from '../src/client/client.js';
 import { closeLease } from '../src/client/actions/closeLease.js';
@@ -42,7 +43,7 @@ async function waitForDeal(client: Client, order: bigint, what: string, ok: (d: 
   }
 }
 
-test('store repair: a lost shard is rebuilt from k healthy ones onto a provider that holds none, same root; the file comes back with another holder down', { timeout: 150_000 }, async () => {
+test('store repair: a lost shard is rebuilt from k healthy ones onto a provider that holds none, same root; the file comes back with another holder down', { timeout: 400_000 }, async () => {
   const started = Date.now();
   // --- A chain with a customer, a maker and four funded providers (p1-p4 at PRICES), their agents
   // running with storage.
@@ -168,6 +169,24 @@ test('store repair: a lost shard is rebuilt from k healthy ones onto a provider 
     const spent = before - (await getAccount(client, { address: cust })).balance;
     assert.ok(spent < 50_000n, `only fees and a block or two of one lease: ${spent} ugw`);
     assert.deepEqual((await getDeal(client, { order: orderA }))?.shards.map((s) => s.status), ['active', 'lost', 'active']);
+
+    // --- The customer's own repair worker (`--watch 1`), started while shard 1 is lost and only
+    // holders bid (its attempts fail, each order closed and refunded, and it keeps going); once the
+    // first holder's agent is back — it holds no shard of A any more — the watcher repairs shard 1
+    // onto it by itself. Ctrl-C ends the watch (exit 0).
+    const watcher = spawnCli(['--home', home, '--node', net.node.url, 'store', 'repair', putA.order, '--watch', '1', '--bid-window', '20']);
+    try {
+      await watcher.waitFor(new RegExp(`watching deal ${putA.order} every 1 s`), 30_000);
+      await victim.start();
+      await watcher.waitFor(new RegExp(`Repaired deal ${putA.order} \\(a\\.bin\\): 1 shard\\(s\\) on new providers, 3 of 3 active`), 150_000);
+      const healed = await getDeal(client, { order: orderA });
+      assert.deepEqual(healed?.shards.map((s) => s.status), ['active', 'active', 'active']);
+      assert.equal(healed?.shards[1]?.provider, victim.address, 'shard 1 went to the provider that came back');
+      watcher.proc.kill('SIGINT');
+      assert.equal(await watcher.exited, 0, watcher.out());
+    } finally {
+      if (watcher.proc.exitCode === null) await watcher.kill9();
+    }
 
     process.stderr.write(`store-repair: setup ${setupMs} ms, repair ${repairMs} ms, total ${Date.now() - started} ms\n`);
   } finally {

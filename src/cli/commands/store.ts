@@ -650,6 +650,7 @@ The file survives m providers down: shards that fail are skipped. Output is writ
     .option('--deposit <amount>', 'escrow funded now (default: the whole duration at the max price for every new provider)')
     .option('--manifest <file>', 'the manifest to check against the deal (default: <home>/store/<order>.json when there; not needed to repair)')
     .option('--tmp-dir <dir>', 'where the rebuilt shards wait for their upload (default: the system temporary directory; needs shard size × lost shards free)')
+    .option('--watch <seconds>', 'keep running: check the deal every <seconds> and repair shards as they are lost (until Ctrl-C or the deal ends)')
     .option('--passphrase-file <file>', 'file holding the passphrase of the key')
     .addHelpText(
       'after',
@@ -657,6 +658,7 @@ The file survives m providers down: shards that fail are skipped. Output is writ
 Examples:
   groundwork store repair 12
   groundwork store repair 12 --key worker --max-price 1000ugw --duration 50000
+  groundwork store repair 12 --watch 60      # the customer's own repair worker: leave it running
 
 A shard is lost when its lease closed abnormally (its provider left, or it failed verification):
 "groundwork store status <order>" shows them. Each lost shard is rebuilt from any k healthy
@@ -666,39 +668,30 @@ deal yet. The file key is not needed: anyone may repair a deal, and the chain pa
 fee (storage.repairFee, from the deal's reserve) to the key that sends the repair. Nothing
 lost: nothing is bought. Fewer than k healthy shards: the file cannot be rebuilt (exit 1).`,
     )
-    .action(async (orderArg: string, opts: KeyOpts & { maxPrice?: string; duration?: string; bidWindow: string; deposit?: string; manifest?: string; tmpDir?: string }, cmd: Command) => {
+    .action(async (orderArg: string, opts: KeyOpts & { maxPrice?: string; duration?: string; bidWindow: string; deposit?: string; manifest?: string; tmpDir?: string; watch?: string }, cmd: Command) => {
       const cli = new Cli(cmd);
       const order = parseId(orderArg, 'order');
       const maxPrice = opts.maxPrice === undefined ? undefined : parsePrice(opts.maxPrice, 'ugw', '--max-price');
       const durationBlocks = opts.duration === undefined ? undefined : parseBlocks(opts.duration, '--duration');
       const bidWindowBlocks = parseBlocks(opts.bidWindow, '--bid-window');
       const deposit = opts.deposit === undefined ? undefined : parseDenomAmount(opts.deposit, 'ugw', '--deposit');
+      const watchSeconds = opts.watch === undefined ? undefined : parseIntArg(opts.watch, '--watch', 1);
       if (opts.tmpDir !== undefined && !existsSync(opts.tmpDir)) throw new InvalidInputError('FILE_NOT_FOUND', `--tmp-dir ${opts.tmpDir} does not exist`);
       const rec = findRecord(cli.home, order, opts.manifest);
       const client = cli.client();
       await requireSameChain(client, rec);
-      const deal = await getDeal(client, { order });
-      if (!deal) throw new InvalidInputError('storage.DEAL_NOT_FOUND', `order ${order} has no storage deal on this chain; see "groundwork store ls"`);
-      if (rec) checkManifestAgainstDeal(rec.manifest, deal);
-      if (deal.status !== 'active') throw new RepairError('DEAL_ENDED', `deal ${order} ended at height ${deal.endedHeight}: there is nothing to repair (its providers no longer keep the shards)`);
-      const n = deal.k + deal.m;
-      const lost = deal.shards.filter((s) => s.status === 'lost').map((s) => s.index);
-      const active = activeShards(deal);
-      if (lost.length === 0) {
-        const ended = deal.shards.filter((s) => s.status === 'ended').length;
-        cli.out([`deal ${order}: nothing to repair: no shard is lost (${active} of ${n} active${ended ? `, ${ended} ended` : ''})`], { order, lost: [], repaired: [], repairOrder: null, deposit: 0n });
-        return;
-      }
-      if (active < deal.k) {
-        throw new RepairError(
-          'NOT_ENOUGH_SHARDS',
-          `cannot repair deal ${order}: only ${active} of its ${n} shards are active and ${deal.k} are needed to rebuild the lost ones (${lost.map((j) => `shard ${j}`).join(', ')}); the file cannot be recovered from the network`,
-        );
-      }
+      const first = await getDeal(client, { order });
+      if (!first) throw new InvalidInputError('storage.DEAL_NOT_FOUND', `order ${order} has no storage deal on this chain; see "groundwork store ls"`);
+      if (rec) checkManifestAgainstDeal(rec.manifest, first);
+      if (first.status !== 'active') throw new RepairError('DEAL_ENDED', `deal ${order} ended at height ${first.endedHeight}: there is nothing to repair (its providers no longer keep the shards)`);
+      const n = first.k + first.m;
       // The deal's customer's key when this home has it (the repair fee then goes back to the
       // customer's account), else --key or the only key: anyone may repair.
-      const own = opts.key === undefined && cli.keyring().list().some((k) => k.address === deal.customer) ? deal.customer : undefined;
-      const signer = await signerFor(cli, opts, own);
+      const own = opts.key === undefined && cli.keyring().list().some((k) => k.address === first.customer) ? first.customer : undefined;
+      // Asked for when there is something to repair (a watch asks at once, not hours later).
+      let signer: Signer | undefined;
+      const getSigner = async (): Promise<Signer> => (signer ??= await signerFor(cli, opts, own));
+      if (watchSeconds !== undefined) await getSigner();
 
       let bar: ByteBar | undefined;
       let barPhase: string | undefined;
@@ -717,6 +710,7 @@ lost: nothing is bought. Fewer than k healthy shards: the file cannot be rebuilt
             cli.note(`rebuilt shard(s) ${s.shards.join(', ')}: every root matches the deal's`);
             break;
           case 'order-created':
+            lastBids = -1;
             cli.note(`repair order ${s.repairOrder} created (${s.durationBlocks} blocks at most ${formatAmount(s.maxPrice)}/block; escrow ${formatAmount(s.deposit)}, fee ${formatAmount(s.fee)}); bids until the end of block ${s.bidWindowEnd}`);
             break;
           case 'bidding':
@@ -748,53 +742,116 @@ lost: nothing is bought. Fewer than k healthy shards: the file cannot be rebuilt
         }
       };
       // Ctrl-C stops the repair and closes its order (escrow back); a second one quits at once.
+      // In watch mode it also ends the watch (exit 0).
       const ctl = new AbortController();
       let interrupts = 0;
       const onSignal = (): void => {
         if (++interrupts > 1) process.exit(130);
         stopBar();
-        cli.note('interrupted: stopping, and closing the repair order if one was made (Ctrl-C again quits at once)');
+        cli.note(watchSeconds === undefined ? 'interrupted: stopping, and closing the repair order if one was made (Ctrl-C again quits at once)' : 'stopping the watch (and closing a repair order in progress, if any; Ctrl-C again quits at once)');
         ctl.abort(new GroundworkError('INTERRUPTED', 'interrupted before the repair was recorded'));
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      let r;
+
+      /** Repairs what `deal` has lost (exactly the one-shot command's output). */
+      const repairNow = async (deal: StorageDeal): Promise<void> => {
+        const lost = deal.shards.filter((s) => s.status === 'lost').map((s) => s.index);
+        const active = activeShards(deal);
+        if (lost.length === 0) {
+          const ended = deal.shards.filter((s) => s.status === 'ended').length;
+          cli.out([`deal ${order}: nothing to repair: no shard is lost (${active} of ${n} active${ended ? `, ${ended} ended` : ''})`], { order, lost: [], repaired: [], repairOrder: null, deposit: 0n });
+          return;
+        }
+        if (active < deal.k) {
+          throw new RepairError(
+            'NOT_ENOUGH_SHARDS',
+            `cannot repair deal ${order}: only ${active} of its ${n} shards are active and ${deal.k} are needed to rebuild the lost ones (${lost.map((j) => `shard ${j}`).join(', ')}); the file cannot be recovered from the network`,
+          );
+        }
+        let r;
+        try {
+          r = await repairDeal(client, await getSigner(), rec?.manifest ?? null, order, {
+            signal: ctl.signal,
+            bidWindowBlocks,
+            ...(maxPrice !== undefined ? { maxPrice } : {}),
+            ...(durationBlocks !== undefined ? { durationBlocks } : {}),
+            ...(deposit !== undefined ? { deposit } : {}),
+            ...(opts.tmpDir !== undefined ? { tmpDir: resolve(opts.tmpDir) } : {}),
+            onStatus,
+            onProgress: (p) => {
+              if (barPhase !== p.phase) {
+                stopBar();
+                bar = byteBar(cli, p.phase === 'rebuild' ? 'rebuilding' : 'uploading');
+                barPhase = p.phase;
+              }
+              bar?.update(p.done, p.total);
+            },
+          });
+        } finally {
+          stopBar();
+          barPhase = undefined;
+        }
+        const fees = r.repaired.reduce((a, x) => a + x.fee, 0n);
+        const after = await getDeal(client, { order }).catch(() => null);
+        cli.out(
+          [
+            r.repaired.length === 0
+              ? `deal ${order}: nothing to repair any more (shard(s) ${r.lost.join(', ')} were repaired meanwhile)`
+              : `Repaired deal ${order}${rec ? ` (${rec.manifest.name})` : ''}: ${r.repaired.length} shard(s) on new providers${after ? `, ${activeShards(after)} of ${n} active` : ''}`,
+            ...r.repaired.map((x) => `  shard ${String(x.shard).padEnd(2)} lease ${String(x.lease).padEnd(6)} ${x.provider}  ${formatAmount(x.price)}/block  ${x.hostUri}`),
+            ...(r.repairOrder !== null ? [`  paid by repair order ${r.repairOrder} (escrow ${formatAmount(r.deposit)}); repair fee earned ${formatAmount(fees)}`] : []),
+            ...(r.repaired.length ? [`  roots unchanged: ${r.repaired.map((x) => `${x.shard}=${x.root.slice(0, 16)}…`).join(', ')}`] : []),
+          ],
+          { order, lost: r.lost, repaired: r.repaired, repairOrder: r.repairOrder, deposit: r.deposit, fees },
+        );
+      };
+
       try {
-        r = await repairDeal(client, signer, rec?.manifest ?? null, order, {
-          signal: ctl.signal,
-          bidWindowBlocks,
-          ...(maxPrice !== undefined ? { maxPrice } : {}),
-          ...(durationBlocks !== undefined ? { durationBlocks } : {}),
-          ...(deposit !== undefined ? { deposit } : {}),
-          ...(opts.tmpDir !== undefined ? { tmpDir: resolve(opts.tmpDir) } : {}),
-          onStatus,
-          onProgress: (p) => {
-            if (barPhase !== p.phase) {
-              stopBar();
-              bar = byteBar(cli, p.phase === 'rebuild' ? 'rebuilding' : 'uploading');
-              barPhase = p.phase;
+        if (watchSeconds === undefined) {
+          await repairNow(first);
+          return;
+        }
+        // Watch: check every interval, repair what is lost, keep going after a failed attempt
+        // (its order was closed and refunded); stop when the deal ends or on Ctrl-C.
+        cli.note(`watching deal ${order} every ${watchSeconds} s: lost shards are rebuilt and placed on new providers as they appear (Ctrl-C stops)`);
+        let said = '';
+        while (!ctl.signal.aborted) {
+          const deal = await getDeal(client, { order }).catch((e: unknown) => {
+            cli.note(`reading deal ${order} failed: ${errorMessage(e)}; retrying in ${watchSeconds} s`);
+            return undefined;
+          });
+          if (deal === null) throw new InvalidInputError('storage.DEAL_NOT_FOUND', `deal ${order} is gone from the chain at ${client.url}`);
+          if (deal !== undefined) {
+            if (deal.status !== 'active') {
+              cli.note(`deal ${order} ended at height ${deal.endedHeight}: nothing more to watch`);
+              break;
             }
-            bar?.update(p.done, p.total);
-          },
-        });
+            const lost = deal.shards.filter((s) => s.status === 'lost').length;
+            if (lost > 0) {
+              try {
+                await repairNow(deal);
+                said = '';
+              } catch (e) {
+                if (ctl.signal.aborted) break;
+                const why = `repairing deal ${order} failed: ${errorMessage(e)}`;
+                if (why !== said) cli.note(`${why}; trying again every ${watchSeconds} s`);
+                said = why;
+              }
+            }
+          }
+          await new Promise<void>((done) => {
+            const t = setTimeout(done, watchSeconds * 1000);
+            ctl.signal.addEventListener('abort', () => {
+              clearTimeout(t);
+              done();
+            }, { once: true });
+          });
+        }
       } finally {
-        stopBar();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
-      const fees = r.repaired.reduce((a, x) => a + x.fee, 0n);
-      const after = await getDeal(client, { order }).catch(() => null);
-      cli.out(
-        [
-          r.repaired.length === 0
-            ? `deal ${order}: nothing to repair any more (shard(s) ${r.lost.join(', ')} were repaired meanwhile)`
-            : `Repaired deal ${order}${rec ? ` (${rec.manifest.name})` : ''}: ${r.repaired.length} shard(s) on new providers${after ? `, ${activeShards(after)} of ${n} active` : ''}`,
-          ...r.repaired.map((x) => `  shard ${String(x.shard).padEnd(2)} lease ${String(x.lease).padEnd(6)} ${x.provider}  ${formatAmount(x.price)}/block  ${x.hostUri}`),
-          ...(r.repairOrder !== null ? [`  paid by repair order ${r.repairOrder} (escrow ${formatAmount(r.deposit)}); repair fee earned ${formatAmount(fees)}`] : []),
-          ...(r.repaired.length ? [`  roots unchanged: ${r.repaired.map((x) => `${x.shard}=${x.root.slice(0, 16)}…`).join(', ')}`] : []),
-        ],
-        { order, lost: r.lost, repaired: r.repaired, repairOrder: r.repairOrder, deposit: r.deposit, fees },
-      );
     });
 
   store
