@@ -51,6 +51,8 @@ export interface DecodeReport {
 }
 
 const DEFAULT_PARALLEL = 4;
+/** Bytes per decipher call (see decodeSegment). */
+const MAX_CIPHER_CALL = 128 * 1024;
 
 /**
  * Whether `piece` is piece `segment` of shard `shard` of the file: its root (over its leaves'
@@ -258,7 +260,13 @@ export async function decodeFile(manifest: Manifest, fetchPiece: PieceFetcher, o
     }
     const d = segmentDecipher(key, s, tag);
     const chunks: Buffer[] = [];
-    for (let j = 0; j * P < len; j++) chunks.push(d.update((data[j] as Uint8Array).subarray(0, Math.min(P, len - j * P))));
+    // In slices: each update's output is a fresh buffer, and outputs of a MiB came from fresh
+    // pages every time (a page fault per 4 KiB; measured 1.6× slower), where 128 KiB ones reuse
+    // the allocator's memory.
+    for (let j = 0; j * P < len; j++) {
+      const piece = (data[j] as Uint8Array).subarray(0, Math.min(P, len - j * P));
+      for (let o = 0; o < piece.length; o += MAX_CIPHER_CALL) chunks.push(d.update(piece.subarray(o, o + MAX_CIPHER_CALL)));
+    }
     try {
       chunks.push(d.final());
     } catch (e) {

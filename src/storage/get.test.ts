@@ -23,3 +23,30 @@ test('ShardRuns: one range request per run of pieces, the next run read ahead; a
   assert.deepEqual([...(await runs.piece(1))], [1, 1, 1, 1]);
   assert.deepEqual(asked.slice(3), ['0+4']);
 });
+
+test('ShardRuns: with a pool, a run buffer goes back once every segment using it was written, and is read into again', async () => {
+  const P = 4;
+  const given: Uint8Array[] = [];
+  const pool = {
+    take: (bytes: number) => given.find((b) => b.length === bytes && given.splice(given.indexOf(b), 1)),
+    give: (b: Uint8Array) => void given.push(b),
+  };
+  const intos: (Uint8Array | undefined)[] = [];
+  const runs = new ShardRuns(P, 8, 2, async (first, count, into) => {
+    intos.push(into);
+    const b = into ?? new Uint8Array(count * P);
+    b.fill(first);
+    return b;
+  }, pool);
+  await runs.piece(0);
+  await runs.piece(1); // run 0 fully taken; run 1 read ahead
+  runs.recycle(1);
+  assert.equal(given.length, 0, 'segment 1 is not written yet: run 0 stays');
+  runs.recycle(2);
+  assert.equal(given.length, 1, 'both of run 0\'s segments written: its buffer is back');
+  const first = given[0];
+  await runs.piece(2); // run 1 (read ahead, no pool then); run 2 read ahead into run 0's buffer
+  assert.equal(intos[2], first);
+  assert.deepEqual([...(await runs.piece(4))], [4, 4, 4, 4]);
+});
+

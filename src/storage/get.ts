@@ -24,7 +24,7 @@ import { decodeFile, THREADS_FROM_PIECE_SIZE, type ByteSink, type DecodeReport, 
 import { StorageError } from './errors.js';
 import { fetchPiece, fetchPieceRoots, fetchRange, ProviderHttpError } from './http.js';
 import { inlinePieceHasher, sharedPieceHasher } from './hashpool.js';
-import type { Manifest } from './layout.js';
+import { manifestLayout, type Manifest } from './layout.js';
 
 export interface GetFileOptions {
   /** Segments fetched and decoded at once (default 4). */
@@ -89,42 +89,73 @@ const RUN_BYTES = 8 << 20;
  * reader has moved two runs past it (a piece asked again is fetched again).
  */
 export class ShardRuns {
-  private readonly runs = new Map<number, { bytes: Promise<Uint8Array>; taken: number; size: number }>();
+  private readonly runs = new Map<number, Run>();
+  /** Runs whose pieces were all handed out, waiting for their segments to be written. */
+  private readonly finished: { last: number; buf: Uint8Array }[] = [];
 
+  /**
+   * `fetchRun` fills a buffer of `count` pieces from piece `first` (`into` when given). With a
+   * `pool`, run buffers come from it and go back to it once every segment using them was
+   * written (`recycle`).
+   */
   constructor(
     private readonly pieceSize: number,
     private readonly pieces: number,
     private readonly perRun: number,
-    private readonly fetchRun: (first: number, count: number) => Promise<Uint8Array>,
+    private readonly fetchRun: (first: number, count: number, into?: Uint8Array) => Promise<Uint8Array>,
+    private readonly pool?: { take(bytes: number): Uint8Array | undefined; give(buf: Uint8Array): void },
   ) {}
 
   async piece(index: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.pieces) throw new RangeError(`piece ${index} is not one of the shard's ${this.pieces} pieces`);
     const r = Math.floor(index / this.perRun);
-    const run = this.run(r) as { bytes: Promise<Uint8Array>; taken: number; size: number };
+    const run = this.run(r) as Run;
     this.run(r + 1);
     try {
       const bytes = await run.bytes;
       const at = (index - r * this.perRun) * this.pieceSize;
       return bytes.subarray(at, at + this.pieceSize);
     } finally {
-      if (++run.taken >= run.size) this.runs.delete(r);
+      if (++run.taken === run.size) {
+        this.runs.delete(r);
+        if (run.buf !== undefined) this.finished.push({ last: r * this.perRun + run.size - 1, buf: run.buf });
+      }
     }
   }
 
-  private run(r: number): { bytes: Promise<Uint8Array>; taken: number; size: number } | undefined {
+  /** Gives the buffers of finished runs whose pieces all belong to segments before `segment` back to the pool. */
+  recycle(segment: number): void {
+    while (this.finished.length > 0 && (this.finished[0] as { last: number }).last < segment) this.pool?.give((this.finished.shift() as { buf: Uint8Array }).buf);
+  }
+
+  private run(r: number): Run | undefined {
     const first = r * this.perRun;
     if (first >= this.pieces) return undefined;
     let run = this.runs.get(r);
     if (run === undefined) {
       for (const old of this.runs.keys()) if (old < r - 2) this.runs.delete(old);
       const size = Math.min(this.perRun, this.pieces - first);
-      run = { bytes: this.fetchRun(first, size), taken: 0, size };
-      run.bytes.catch(() => {}); // awaited by piece(); a read-ahead nobody asks for must not go unhandled
+      const into = this.pool?.take(size * this.pieceSize);
+      const made: Run = { bytes: this.fetchRun(first, size, into), taken: 0, size, buf: undefined };
+      made.bytes.then(
+        (b) => {
+          made.buf = b;
+        },
+        () => {}, // awaited by piece(); a read-ahead nobody asks for must not go unhandled
+      );
+      run = made;
       this.runs.set(r, run);
     }
     return run;
   }
+}
+
+interface Run {
+  readonly bytes: Promise<Uint8Array>;
+  taken: number;
+  readonly size: number;
+  /** The pooled buffer the run was read into, once it arrived. */
+  buf: Uint8Array | undefined;
 }
 
 /** Codes after which a provider is not asked again during this retrieval. */
@@ -185,18 +216,31 @@ export async function getFile(client: Client, manifest: Manifest, dealOrder: big
   const noRanges = new Set<number>();
   const perRun = Math.max(1, Math.floor(RUN_BYTES / manifest.pieceSize));
   const hasher = manifest.pieceSize >= THREADS_FROM_PIECE_SIZE ? sharedPieceHasher() : inlinePieceHasher;
+  // Run buffers are reused once their segments are written: in this VM a fresh buffer's first
+  // touch is a page fault per 4 KiB, the largest part of a get's kernel time.
+  const spare: Uint8Array[] = [];
+  const runBuffers = {
+    take: (bytes: number): Uint8Array | undefined => {
+      const i = spare.findIndex((b) => b.length === bytes);
+      return i < 0 ? undefined : spare.splice(i, 1)[0];
+    },
+    give: (buf: Uint8Array): void => {
+      if (spare.length < 4 * manifest.k) spare.push(buf);
+    },
+  };
+  const { segmentCapacity } = manifestLayout(manifest);
   const runs = sources.map((src, j) => {
     if (src.hostUri === null) return undefined;
     const host = src.hostUri;
     const root = Buffer.from(manifest.roots[j] as string, 'hex');
     const call = { timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) };
     let expected: Promise<Bytes[]> | undefined;
-    return new ShardRuns(manifest.pieceSize, manifest.segments, perRun, async (first, count) => {
+    const fetchRun = async (first: number, count: number, into?: Uint8Array): Promise<Uint8Array> => {
       expected ??= fetchPieceRoots(host, root, manifest.segments, call);
       const roots = await expected;
       const bytes = count * manifest.pieceSize;
       // Shared memory when threads hash it (they read it in place).
-      const buf = hasher === inlinePieceHasher ? Buffer.allocUnsafeSlow(bytes) : Buffer.from(new SharedArrayBuffer(bytes));
+      const buf = into ?? (hasher === inlinePieceHasher ? Buffer.allocUnsafeSlow(bytes) : Buffer.from(new SharedArrayBuffer(bytes)));
       await fetchRange(host, root, first * manifest.pieceSize, bytes, { ...call, into: buf });
       const got = Buffer.allocUnsafe(32 * count);
       try {
@@ -210,7 +254,8 @@ export async function getFile(client: Client, manifest: Manifest, dealOrder: big
         }
       }
       return buf;
-    });
+    };
+    return new ShardRuns(manifest.pieceSize, manifest.segments, perRun, fetchRun, runBuffers);
   });
   const ranged: PieceFetcher = async (j, segment) => {
     const reader = runs[j];
@@ -227,7 +272,11 @@ export async function getFile(client: Client, manifest: Manifest, dealOrder: big
   const report = await decodeFile(manifest, ranged, out, {
     ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
-    onProgress: (done) => opts.onProgress?.(done, manifest.size),
+    onProgress: (done) => {
+      const written = Math.floor(done / segmentCapacity);
+      for (const r of runs) r?.recycle(written);
+      opts.onProgress?.(done, manifest.size);
+    },
   });
   return { ...report, sources };
 }
