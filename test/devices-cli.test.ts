@@ -6,30 +6,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { latLngToCell } from 'h3-js';
-import { cliIn, startNode, tempDir } from '../src/testkit/index.js';
+import { cliIn, startMakerChain, tempDir, type NodeProcess } from '../src/testkit/index.js';
 
 test('device CLI: keygen, maker sign, onboard, show, locate, list, transfer, retire', { timeout: 180_000 }, async () => {
   const dir = tempDir('gw-devices-');
   const home = dir.path;
-  let node = undefined as Awaited<ReturnType<typeof startNode>> | undefined;
+  let node: NodeProcess | undefined;
   const { run, json } = cliIn(home);
   try {
-    await run(['init', '--chain-id', 'devices-e2e', '--block-time', '200']);
-    const alice = (await json(['keys', 'add', 'alice', '--keyring-backend', 'test'])).address as string;
-    await run(['keys', 'add', 'bob', '--keyring-backend', 'test']);
-    const acme = (await json(['keys', 'add', 'acme', '--keyring-backend', 'test'])).publicKey as string;
-    const gPath = join(home, 'genesis.json');
-    const g = JSON.parse(readFileSync(gPath, 'utf8')) as { app: Record<string, unknown> };
-    g.app.devices = { makers: [{ name: 'acme', pubKey: acme }] };
-    g.app.credits = { balances: [{ address: alice, amount: '10000000' }] };
-    writeFileSync(gPath, JSON.stringify(g, null, 2));
-    node = await startNode(home);
-    const n = ['--node', node.url];
-    await run([...n, 'bank', 'send', 'faucet', 'alice', '100gw']);
-    await run([...n, 'bank', 'send', 'faucet', 'bob', '100gw']);
+    const chain = await startMakerChain(home, { chainId: 'devices-e2e', owner: 'alice', other: 'bob', funds: '100gw' });
+    node = chain.node;
+    const { n, owner: alice } = chain;
 
     const keyFile = join(home, 'device.json');
     const id = (await json(['device', 'keygen', 'd1', '--out', keyFile])).publicKey as string;

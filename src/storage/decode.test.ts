@@ -7,10 +7,10 @@ import { type Bytes } from '../core/bytes.js';
 import { InvalidInputError } from '../core/errors.js';
 import { pieceProof } from '../core/shardtree.js';
 import { decodeFile, verifiedFetcher, verifyFetchedPiece, type PieceFetcher } from './decode.js';
-import { encodeFile, type ShardSink } from './encode.js';
 import { StorageError } from './errors.js';
 import { type Manifest } from './layout.js';
 import { pieceRootOf } from './piecehash.js';
+import { storedInMemory } from '../testkit/storage.js';
 
 const MiB = 1 << 20;
 
@@ -20,17 +20,6 @@ function sameBytes(actual: Uint8Array, expected: Uint8Array, what = ''): void {
   let i = 0;
   while (i < Math.min(actual.length, expected.length) && actual[i] === expected[i]) i++;
   assert.fail(`${what} bytes differ: lengths ${actual.length} vs ${expected.length}, first difference at ${i}`);
-}
-
-/** Encodes `data` and keeps every piece: pieces[j][s]. */
-async function stored(data: Uint8Array, opts: { k?: number; m?: number } = {}): Promise<{ man: Manifest; pieces: Uint8Array[][] }> {
-  const pieces: Uint8Array[][] = [];
-  const sink: ShardSink = {
-    async write(j, piece) {
-      (pieces[j] ??= []).push(Uint8Array.from(piece));
-    },
-  };
-  return { man: await encodeFile(data, data.length, opts, sink), pieces };
 }
 
 function fetcher(pieces: Uint8Array[][], lost: (shard: number, segment: number) => boolean = () => false): PieceFetcher {
@@ -46,7 +35,7 @@ async function decoded(man: Manifest, fetch: PieceFetcher, parallel?: number): P
 test('decode: round trip is byte-identical at the layout edges', async () => {
   for (const size of [0, 1, 15, 16, 17, 4 * 4096 - 16, 4 * 4096 - 15, 4 * MiB - 16, 4 * MiB - 15, 3 * (4 * MiB - 16) + 5]) {
     const data = randomBytes(size);
-    const { man, pieces } = await stored(data);
+    const { man, pieces } = await storedInMemory(data);
     sameBytes(await decoded(man, fetcher(pieces)), data, `size ${size}`);
   }
 });
@@ -55,7 +44,7 @@ test('decode: round trip for random sizes and codes, with up to m pieces lost pe
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 0, max: 3 * MiB }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 3 }), fc.integer(), async (size, k, m, seed) => {
       const data = randomBytes(size);
-      const { man, pieces } = await stored(data, { k, m });
+      const { man, pieces } = await storedInMemory(data, { k, m });
       // Lose a pseudo-random set of at most m pieces in each segment.
       const lost = (j: number, s: number): boolean => ((seed ^ (s * 2654435761)) >>> 0) % (k + m) <= j && j < ((seed ^ (s * 2654435761)) >>> 0) % (k + m) + m;
       sameBytes(await decoded(man, fetcher(pieces, lost), 1 + (Math.abs(seed) % 3)), data);
@@ -66,7 +55,7 @@ test('decode: round trip for random sizes and codes, with up to m pieces lost pe
 
 test('decode 4+2: every combination of up to 2 unavailable shards decodes; 3 fail with NOT_ENOUGH_SHARDS', async () => {
   const data = randomBytes(10000);
-  const { man, pieces } = await stored(data);
+  const { man, pieces } = await storedInMemory(data);
   let combos = 0;
   for (let a = -1; a < 6; a++) {
     for (let b = a + 1; b < 6; b++) {
@@ -97,7 +86,7 @@ test('decode 4+2: every combination of up to 2 unavailable shards decodes; 3 fai
 
 test('decode: a failing shard is asked last for later segments; fetch errors and short pieces count as unavailable', async () => {
   const data = randomBytes(4 * (4 * MiB - 16));
-  const { man, pieces } = await stored(data);
+  const { man, pieces } = await storedInMemory(data);
   const asked: number[][] = [];
   const fetch: PieceFetcher = async (j, s) => {
     (asked[s] ??= []).push(j);
@@ -115,7 +104,7 @@ test('decode: a failing shard is asked last for later segments; fetch errors and
 
 test('decode: a tampered piece is caught by verification (then rebuilt from parity) or by GCM; a wrong key fails', async () => {
   const data = randomBytes(3 * MiB);
-  const { man, pieces } = await stored(data);
+  const { man, pieces } = await storedInMemory(data);
   const bad = pieces.map((ps) => ps.map((p) => Uint8Array.from(p)));
   bad[1]![0]![12345]! ^= 1;
   // With proofs checked (on the hashing threads or inline), the tampered piece is unavailable
@@ -140,7 +129,7 @@ test('decode: a tampered piece is caught by verification (then rebuilt from pari
 });
 
 test('verifyFetchedPiece: true for each real piece at its index, false for anything else', async () => {
-  const { man, pieces } = await stored(randomBytes(9 * MiB), { k: 2, m: 1 });
+  const { man, pieces } = await storedInMemory(randomBytes(9 * MiB), { k: 2, m: 1 });
   assert.equal(man.segments, 5);
   for (let j = 0; j < 3; j++) {
     const roots = pieces[j]!.map((p) => pieceRootOf(p));
@@ -162,7 +151,7 @@ test('verifyFetchedPiece: true for each real piece at its index, false for anyth
 
 test('decode: a Writable output gets the bytes with backpressure and is not ended; bad options are input errors', async () => {
   const data = randomBytes(9 * MiB);
-  const { man, pieces } = await stored(data);
+  const { man, pieces } = await storedInMemory(data);
   const parts: Buffer[] = [];
   const out = new Writable({
     highWaterMark: 1024,

@@ -154,12 +154,6 @@ function writerFor(out: ByteSink): { write(chunk: Uint8Array): Promise<void>; do
 }
 
 /**
- * Decodes the file `manifest` describes from pieces `fetchPiece` gives, writing exactly its
- * `size` bytes to `out` in order. Throws StorageError NOT_ENOUGH_SHARDS (fewer than k pieces of
- * a segment), DECRYPT_FAILED (wrong key or tampered data) or SHA256_MISMATCH; bytes already
- * written before an error must then be discarded by the caller.
- */
-/**
  * Fetches one segment's pieces from the shards in `order` — data shards first, shards that
  * failed before last — over `lanes` concurrent lanes, each going on to the next candidate until
  * it holds one piece of `pieceSize` bytes (so `lanes` pieces when enough shards answer). A
@@ -205,6 +199,46 @@ export async function fetchAnyPieces(o: {
   return { pieces, have, problems };
 }
 
+/**
+ * Runs produce(0 … count − 1) with up to `parallel` in flight and hands each result to
+ * `consume` in order (awaited before the next). On a failure (or an abort of `signal`) it calls
+ * `onStop` so producers still running can give up, waits for them, and rethrows. Decoding and
+ * repair both read ahead this way.
+ */
+export async function inOrderAhead<T>(
+  count: number,
+  parallel: number,
+  produce: (i: number) => Promise<T>,
+  consume: (value: T, i: number) => Promise<void>,
+  o: { signal?: AbortSignal; onStop: () => void },
+): Promise<void> {
+  const ahead: Promise<T>[] = [];
+  const start = (i: number): void => {
+    const p = produce(i);
+    p.catch(() => {}); // awaited in order below; handled now in case it fails early
+    ahead.push(p);
+  };
+  try {
+    for (let i = 0; i < Math.min(parallel, count); i++) start(i);
+    for (let i = 0; i < count; i++) {
+      if (o.signal?.aborted) throw o.signal.reason;
+      const value = await (ahead.shift() as Promise<T>);
+      if (i + parallel < count) start(i + parallel);
+      await consume(value, i);
+    }
+  } catch (e) {
+    o.onStop();
+    await Promise.allSettled(ahead);
+    throw e;
+  }
+}
+
+/**
+ * Decodes the file `manifest` describes from pieces `fetchPiece` gives, writing exactly its
+ * `size` bytes to `out` in order. Throws StorageError NOT_ENOUGH_SHARDS (fewer than k pieces of
+ * a segment), DECRYPT_FAILED (wrong key or tampered data) or SHA256_MISMATCH; bytes already
+ * written before an error must then be discarded by the caller.
+ */
 export async function decodeFile(manifest: Manifest, fetchPiece: PieceFetcher, out: ByteSink, opts: DecodeOptions = {}): Promise<DecodeReport> {
   const layout = manifestLayout(manifest);
   const { k, n, pieceSize: P, segments, size } = layout;
@@ -277,31 +311,23 @@ export async function decodeFile(manifest: Manifest, fetchPiece: PieceFetcher, o
 
   const writer = writerFor(out);
   const fileHash = createHash('sha256');
-  const ahead: Promise<Buffer[]>[] = [];
-  const start = (s: number): void => {
-    const p = decodeSegment(s);
-    p.catch(() => {}); // awaited in order below; handled now in case it fails early
-    ahead.push(p);
-  };
   let written = 0;
   try {
-    for (let s = 0; s < Math.min(parallel, segments); s++) start(s);
-    for (let s = 0; s < segments; s++) {
-      if (signal?.aborted) throw signal.reason;
-      const chunks = await (ahead.shift() as Promise<Buffer[]>);
-      if (s + parallel < segments) start(s + parallel);
-      for (const c of chunks) {
-        if (c.length === 0) continue;
-        fileHash.update(c);
-        await writer.write(c);
-        written += c.length;
-      }
-      opts.onProgress?.(written);
-    }
-  } catch (e) {
-    stopped = true;
-    await Promise.allSettled(ahead);
-    throw e;
+    await inOrderAhead(
+      segments,
+      parallel,
+      decodeSegment,
+      async (chunks) => {
+        for (const c of chunks) {
+          if (c.length === 0) continue;
+          fileHash.update(c);
+          await writer.write(c);
+          written += c.length;
+        }
+        opts.onProgress?.(written);
+      },
+      { ...(signal ? { signal } : {}), onStop: () => (stopped = true) },
+    );
   } finally {
     writer.done();
   }

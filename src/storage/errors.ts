@@ -20,3 +20,19 @@ export class StorageError extends GroundworkError {
     super(code, message, opts);
   }
 }
+
+/**
+ * A customer flow that buys an order (put, repair) failed. `order` is the order it made, if any;
+ * `orderClosed` whether that order was closed again (its escrow refunded). Subclasses name their
+ * codes.
+ */
+export class OrderFlowError<C extends string = string> extends GroundworkError {
+  declare readonly code: C;
+  order: bigint | undefined;
+  orderClosed = false;
+
+  constructor(code: C, message: string, opts: ErrorOptions & { order?: bigint } = {}) {
+    super(code, message, opts);
+    this.order = opts.order;
+  }
+}

@@ -27,7 +27,7 @@ import { access, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { formatAmount } from '../core/amount.js';
 import { fromHex } from '../core/bytes.js';
-import { errorMessage, GroundworkError, InvalidInputError, type ErrorOptions } from '../core/errors.js';
+import { errorMessage, GroundworkError, InvalidInputError } from '../core/errors.js';
 import { encodeAddress, type Signer } from '../core/keys.js';
 import type { Client } from '../client/client.js';
 import { closeOrder } from '../client/actions/closeOrder.js';
@@ -41,6 +41,7 @@ import { getProvider } from '../client/actions/getProvider.js';
 import { getStatus } from '../client/actions/getStatus.js';
 import type { MarketLease } from '../client/marketViews.js';
 import { encodeFile, writeShards, type ShardSink } from './encode.js';
+import { OrderFlowError } from './errors.js';
 import { ProviderHttpError, uploadShard, type UploadShardReturnType } from './http.js';
 import { DEFAULT_DATA_SHARDS, DEFAULT_PARITY_SHARDS, fileLayout, type Manifest } from './layout.js';
 
@@ -61,16 +62,8 @@ import { DEFAULT_DATA_SHARDS, DEFAULT_PARITY_SHARDS, fileLayout, type Manifest }
  */
 export type PutErrorCode = 'NO_BIDS' | 'NOT_ENOUGH_LEASES' | 'MATCH_TIMEOUT' | 'PROVIDER_UNKNOWN' | 'FILE_CHANGED' | 'UPLOAD_FAILED' | 'DEAL_FAILED';
 
-export class PutError extends GroundworkError {
+export class PutError extends OrderFlowError<PutErrorCode> {
   override name = 'PutError';
-  declare readonly code: PutErrorCode;
-  order: bigint | undefined;
-  orderClosed = false;
-
-  constructor(code: PutErrorCode, message: string, opts: ErrorOptions & { order?: bigint } = {}) {
-    super(code, message, opts);
-    this.order = opts.order;
-  }
 }
 
 export type PutFileErrorType = PutError | InvalidInputError | ProviderHttpError | GroundworkError;

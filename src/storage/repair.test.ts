@@ -5,22 +5,11 @@ import fc from 'fast-check';
 import { fromHex } from '../core/bytes.js';
 import type { MarketBid } from '../client/marketViews.js';
 import type { PieceFetcher } from './decode.js';
-import { encodeFile, type ShardSink } from './encode.js';
 import type { Manifest } from './layout.js';
 import { rankRepairBids, rebuildShards, RepairError, type RebuildLayout } from './repair.js';
+import { storedInMemory } from '../testkit/storage.js';
 
 const MiB = 1 << 20;
-
-/** Encodes `data` and keeps every piece: pieces[j][s]. */
-async function stored(data: Uint8Array, opts: { k?: number; m?: number } = {}): Promise<{ man: Manifest; pieces: Uint8Array[][] }> {
-  const pieces: Uint8Array[][] = [];
-  const sink: ShardSink = {
-    async write(j, piece) {
-      (pieces[j] ??= []).push(Uint8Array.from(piece));
-    },
-  };
-  return { man: await encodeFile(data, data.length, opts, sink), pieces };
-}
 
 const layoutOf = (man: Manifest): RebuildLayout => ({ k: man.k, m: man.m, pieceSize: man.pieceSize, segments: man.segments, roots: man.roots.map((r) => fromHex(r)) });
 
@@ -53,7 +42,7 @@ const shardBytes = (pieces: Uint8Array[][], j: number): Buffer => Buffer.concat(
 
 test('repair: rebuilds lost data and parity shards byte for byte, several segments (4+2, 2 lost)', async () => {
   const data = randomBytes(9 * MiB + 777);
-  const { man, pieces } = await stored(data, { k: 4, m: 2 });
+  const { man, pieces } = await storedInMemory(data, { k: 4, m: 2 });
   assert.ok(man.segments >= 3);
   for (const lost of [[0], [5], [1, 4], [0, 3], [4, 5]]) {
     const healthy = [0, 1, 2, 3, 4, 5].filter((j) => !lost.includes(j));
@@ -65,7 +54,7 @@ test('repair: rebuilds lost data and parity shards byte for byte, several segmen
 test('repair: rebuilt shards are identical for random sizes, codes and lost sets (property)', async () => {
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 0, max: 2 * MiB }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 1 << 30 }), async (size, k, m, seed) => {
-      const { man, pieces } = await stored(randomBytes(size), { k, m });
+      const { man, pieces } = await storedInMemory(randomBytes(size), { k, m });
       const n = k + m;
       const lostCount = 1 + (seed % m);
       const lost = Array.from({ length: lostCount }, (_, i) => (seed + i * 7) % n).filter((j, i, a) => a.indexOf(j) === i);
@@ -78,7 +67,7 @@ test('repair: rebuilt shards are identical for random sizes, codes and lost sets
 });
 
 test('repair: a healthy shard that fails is replaced by another; fewer than k pieces is NOT_ENOUGH_SHARDS', async () => {
-  const { man, pieces } = await stored(randomBytes(5 * MiB), { k: 2, m: 2 });
+  const { man, pieces } = await storedInMemory(randomBytes(5 * MiB), { k: 2, m: 2 });
   // Shard 1 down from segment 1 on (null), shard 0 throws on segment 0: still 2 of 3 each time.
   const flaky: PieceFetcher = async (j, s) => {
     if (j === 0 && s === 0) throw new RepairError('NOT_ENOUGH_SHARDS', 'boom');
@@ -96,7 +85,7 @@ test('repair: a healthy shard that fails is replaced by another; fewer than k pi
 });
 
 test('repair: a rebuilt shard whose root is not the deal\'s is ROOT_MISMATCH; a code that does not reproduce a spare piece is CODE_MISMATCH', async () => {
-  const { man, pieces } = await stored(randomBytes(3 * MiB), { k: 2, m: 2 });
+  const { man, pieces } = await storedInMemory(randomBytes(3 * MiB), { k: 2, m: 2 });
   const wrongRoots: Manifest = { ...man, roots: man.roots.map((r, j) => (j === 3 ? man.roots[0] as string : r)) };
   await assert.rejects(rebuild(wrongRoots, [0, 1], [3], fetcher(pieces)), (e: unknown) => e instanceof RepairError && e.code === 'ROOT_MISMATCH' && /rebuilt shard 3 has root [0-9a-f]{64}, but the deal records/.test(e.message));
 

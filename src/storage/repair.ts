@@ -57,8 +57,9 @@ import { repairShard } from '../client/actions/repairShard.js';
 import { signAndSend } from '../client/actions/signAndSend.js';
 import type { MarketBid, MarketLease } from '../client/marketViews.js';
 import type { StorageDeal } from '../client/storageViews.js';
-import { fetchAnyPieces, type PieceFetcher } from './decode.js';
+import { fetchAnyPieces, inOrderAhead, type PieceFetcher } from './decode.js';
 import { erasureCoder } from './erasure.js';
+import { OrderFlowError } from './errors.js';
 import { checkManifestAgainstDeal } from './get.js';
 import { fetchPiece, ProviderHttpError, uploadShard, type UploadShardReturnType } from './http.js';
 import type { Manifest } from './layout.js';
@@ -99,17 +100,22 @@ export type RepairErrorCode =
   | 'UPLOAD_FAILED'
   | 'REPAIR_FAILED';
 
-export class RepairError extends GroundworkError {
+export class RepairError extends OrderFlowError<RepairErrorCode> {
   override name = 'RepairError';
-  declare readonly code: RepairErrorCode;
-  repairOrder: bigint | undefined;
-  orderClosed = false;
   /** Shards repaired before the failure (some may be, when several were lost). */
   repaired: RepairedShard[] = [];
 
   constructor(code: RepairErrorCode, message: string, opts: ErrorOptions & { repairOrder?: bigint } = {}) {
-    super(code, message, opts);
-    this.repairOrder = opts.repairOrder;
+    super(code, message, { ...opts, ...(opts.repairOrder !== undefined ? { order: opts.repairOrder } : {}) });
+  }
+
+  /** The repair order made, if any (`order`). */
+  get repairOrder(): bigint | undefined {
+    return this.order;
+  }
+
+  set repairOrder(v: bigint | undefined) {
+    this.order = v;
   }
 }
 
@@ -327,19 +333,12 @@ export async function rebuildShards(
     return stripe;
   }
 
-  const ahead: Promise<Buffer>[] = [];
-  const start = (s: number): void => {
-    const p = rebuildSegment(s);
-    p.catch(() => {}); // awaited in order below; handled now in case it fails early
-    ahead.push(p);
-  };
   let done = 0;
-  try {
-    for (let s = 0; s < Math.min(parallel, segments); s++) start(s);
-    for (let s = 0; s < segments; s++) {
-      if (signal?.aborted) throw signal.reason;
-      const stripe = await (ahead.shift() as Promise<Buffer>);
-      if (s + parallel < segments) start(s + parallel);
+  await inOrderAhead(
+    segments,
+    parallel,
+    rebuildSegment,
+    async (stripe, s) => {
       for (const j of lost) {
         const piece = stripe.subarray(j * P, (j + 1) * P);
         (builders.get(j) as ShardRootBuilder).push(pieceRootOf(piece));
@@ -347,12 +346,9 @@ export async function rebuildShards(
         done += P;
       }
       opts.onProgress?.(done, total);
-    }
-  } catch (e) {
-    stopped = true;
-    await Promise.allSettled(ahead);
-    throw e;
-  }
+    },
+    { ...(signal ? { signal } : {}), onStop: () => (stopped = true) },
+  );
   for (const j of lost) {
     const got = (builders.get(j) as ShardRootBuilder).root();
     const want = layout.roots[j] as Bytes;

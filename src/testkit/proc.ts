@@ -155,30 +155,48 @@ export async function startNode(home: string, opts: { blockTimeMs?: number; extr
 }
 
 /**
+ * A one-validator chain set up through the CLI in `home`: keys `owner`, `other` and the maker
+ * `acme` (test keyring; the genesis approves the maker and gives the owner Data Credits for
+ * device onboarding fees), the node started, owner and other funded with `funds` each.
+ */
+export async function startMakerChain(
+  home: string,
+  o: { chainId: string; owner: string; other: string; funds: string },
+): Promise<{ node: NodeProcess; n: string[]; owner: string; genesisPath: string }> {
+  const { run, json } = cliIn(home);
+  await run(['init', '--chain-id', o.chainId, '--block-time', '200']);
+  const owner = (await json(['keys', 'add', o.owner, '--keyring-backend', 'test'])).address as string;
+  await run(['keys', 'add', o.other, '--keyring-backend', 'test']);
+  const acme = (await json(['keys', 'add', 'acme', '--keyring-backend', 'test'])).publicKey as string;
+  const genesisPath = join(home, 'genesis.json');
+  const g = JSON.parse(readFileSync(genesisPath, 'utf8')) as { app: Record<string, unknown> };
+  g.app.devices = { makers: [{ name: 'acme', pubKey: acme }] };
+  g.app.credits = { balances: [{ address: owner, amount: '10000000' }] };
+  writeFileSync(genesisPath, JSON.stringify(g, null, 2));
+  const node = await startNode(home);
+  const n = ['--node', node.url];
+  try {
+    await run([...n, 'bank', 'send', 'faucet', o.owner, o.funds]);
+    await run([...n, 'bank', 'send', 'faucet', o.other, o.funds]);
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
+  return { node, n, owner, genesisPath };
+}
+
+/**
  * A one-validator chain and a provider operator set up the way an operator does it, through the
- * CLI in `home`: keys `prov`, `cust` and the maker `acme` (test keyring; the genesis approves the
- * maker and gives prov Data Credits for the onboarding fee), the node started, prov and cust
- * funded with 1000 GW each, prov self-bonded (150 GW), a storage device onboarded, and
- * `provider init` then `provider.json` edited with `config` (node URL and device filled in).
+ * CLI in `home` (startMakerChain with owner `prov`, other `cust`, 1000 GW each), prov
+ * self-bonded (150 GW), a storage device onboarded, and `provider init` then `provider.json`
+ * edited with `config` (node URL and device filled in).
  */
 export async function setupOperator(
   home: string,
   o: { chainId: string; hostUri: string; metricsListen: string; config: Record<string, unknown> },
 ): Promise<{ node: NodeProcess; n: string[]; prov: string; device: string; genesisPath: string }> {
   const { run, json } = cliIn(home);
-  await run(['init', '--chain-id', o.chainId, '--block-time', '200']);
-  const prov = (await json(['keys', 'add', 'prov', '--keyring-backend', 'test'])).address as string;
-  await run(['keys', 'add', 'cust', '--keyring-backend', 'test']);
-  const acme = (await json(['keys', 'add', 'acme', '--keyring-backend', 'test'])).publicKey as string;
-  const genesisPath = join(home, 'genesis.json');
-  const g = JSON.parse(readFileSync(genesisPath, 'utf8')) as { app: Record<string, unknown> };
-  g.app.devices = { makers: [{ name: 'acme', pubKey: acme }] };
-  g.app.credits = { balances: [{ address: prov, amount: '10000000' }] };
-  writeFileSync(genesisPath, JSON.stringify(g, null, 2));
-  const node = await startNode(home);
-  const n = ['--node', node.url];
-  await run([...n, 'bank', 'send', 'faucet', 'prov', '1000gw']);
-  await run([...n, 'bank', 'send', 'faucet', 'cust', '1000gw']);
+  const { node, n, owner: prov, genesisPath } = await startMakerChain(home, { chainId: o.chainId, owner: 'prov', other: 'cust', funds: '1000gw' });
   // market.minProviderStake: 100 GW bonded by the operator.
   await run([...n, 'staking', 'delegate', 'prov', 'self', '150gw']);
   const keyFile = join(home, 'device.json');

@@ -33,6 +33,8 @@ import { initHome } from '../devnet/init.js';
 import { homePaths } from '../node/home.js';
 import { defaultConfigJSON } from '../provider/config.js';
 import { ShardStore } from '../provider/storage/store.js';
+import { encodeFile, type ShardSink } from '../storage/encode.js';
+import type { Manifest } from '../storage/layout.js';
 import { tempDir } from './index.js';
 import { cliIn, freePort, spawnCli, startNode, type CliResult, type LiveProcess, type NodeProcess } from './proc.js';
 
@@ -362,4 +364,15 @@ export async function answersFromStore(storageDir: string, challenges: StorageCh
     out.push({ order: c.order, shard: c.shard, leaves });
   }
   return out;
+}
+
+/** Encodes `data` (storage/encode) and keeps every piece in memory: pieces[shard][segment]. */
+export async function storedInMemory(data: Uint8Array, opts: { k?: number; m?: number } = {}): Promise<{ man: Manifest; pieces: Uint8Array[][] }> {
+  const pieces: Uint8Array[][] = [];
+  const sink: ShardSink = {
+    async write(j, piece) {
+      (pieces[j] ??= []).push(Uint8Array.from(piece));
+    },
+  };
+  return { man: await encodeFile(data, data.length, opts, sink), pieces };
 }
