@@ -79,7 +79,7 @@ export interface PutProgress {
   total: number;
 }
 
-/** A lease the file went to: shard `shard` is on it. */
+/** A lease the file went to: shard `shard` is on it (a repaired shard's new lease too; its root is unchanged). */
 export interface PutLease {
   shard: number;
   lease: bigint;
@@ -101,7 +101,24 @@ export type PutStatus =
   | { type: 'deal-created'; order: bigint; hash: string; height: bigint; reserve: bigint }
   | { type: 'order-closed'; order: bigint; refunded: bigint };
 
-export interface PutFileOptions {
+/** Waiting, timeouts and reporting of the flows that buy an order and upload shards (put, repair). */
+export interface OrderFlowOptions<Progress, Status> {
+  /** Give up when the order is not matched this long after it was created (default 10 min). */
+  matchTimeoutMs?: number;
+  /** Give up when the chain's height does not move for this long while waiting (default 60 s). */
+  stallTimeoutMs?: number;
+  /** How often the order is polled while waiting (default: put 500 ms, repair 250 ms). */
+  pollMs?: number;
+  /** An upload is aborted when nothing moves for this long (default 120 s). */
+  uploadIdleTimeoutMs?: number;
+  /** How long each tx may take to be committed (default 60 s). */
+  txTimeoutMs?: number;
+  onProgress?: (p: Progress) => void;
+  onStatus?: (s: Status) => void;
+  signal?: AbortSignal;
+}
+
+export interface PutFileOptions extends OrderFlowOptions<PutProgress, PutStatus> {
   /** Data shards (default 4, at most 24). */
   k?: number;
   /** Parity shards (default 2, at most 6): the file survives this many providers lost. */
@@ -116,19 +133,6 @@ export interface PutFileOptions {
   deposit?: bigint;
   /** Recorded in the manifest (default: the file's base name). */
   name?: string;
-  /** Give up when the order is not matched this long after it was created (default 10 min). */
-  matchTimeoutMs?: number;
-  /** Give up when the chain's height does not move for this long while waiting (default 60 s). */
-  stallTimeoutMs?: number;
-  /** How often the order is polled while waiting (default 500 ms). */
-  pollMs?: number;
-  /** An upload is aborted when nothing moves for this long (default 120 s). */
-  uploadIdleTimeoutMs?: number;
-  /** How long each tx may take to be committed (default 60 s). */
-  txTimeoutMs?: number;
-  onProgress?: (p: PutProgress) => void;
-  onStatus?: (s: PutStatus) => void;
-  signal?: AbortSignal;
 }
 
 export interface PutFileReturnType {
@@ -265,7 +269,8 @@ class ShardBody implements AsyncIterable<Uint8Array> {
 // ---------------------------------------------------------------------------------------------
 // Steps
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/** Waits `ms`; rejects with the signal's reason if it aborts first. */
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = setTimeout(() => {
@@ -279,33 +284,44 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-/** Polls the order until the market has matched it (or closed it), with a deadline and a stall check. */
-async function waitForMatch(client: Client, order: bigint, bidWindowEnd: bigint, opts: PutFileOptions, signal?: AbortSignal): Promise<NonNullable<Awaited<ReturnType<typeof getOrder>>>> {
+/**
+ * The deadline and stall checks while waiting for order `order` to be matched (put and repair):
+ * call the result with each height seen; it throws `fail(message)` once the chain has not moved
+ * for `stallTimeoutMs`, or the order is not matched `matchTimeoutMs` after this call.
+ */
+export function matchDeadline(order: bigint, bidWindowEnd: bigint, opts: { matchTimeoutMs?: number; stallTimeoutMs?: number }, fail: (message: string) => Error): (height: bigint) => void {
   const started = Date.now();
   const matchTimeoutMs = opts.matchTimeoutMs ?? 600_000;
   const stallTimeoutMs = opts.stallTimeoutMs ?? 60_000;
   let lastHeight = -1n;
   let lastMove = Date.now();
+  return (height) => {
+    if (height !== lastHeight) {
+      lastHeight = height;
+      lastMove = Date.now();
+    } else if (Date.now() - lastMove > stallTimeoutMs) {
+      throw fail(`the chain has been at height ${height} for ${Math.round(stallTimeoutMs / 1000)} s while order ${order} waits for the end of its bid window (block ${bidWindowEnd}): is the node producing blocks?`);
+    }
+    if (Date.now() - started > matchTimeoutMs) {
+      throw fail(`order ${order} was not matched within ${Math.round(matchTimeoutMs / 1000)} s (chain at height ${height}, bid window ends at ${bidWindowEnd})`);
+    }
+  };
+}
+
+/** Polls the order until the market has matched it (or closed it), with a deadline and a stall check. */
+async function waitForMatch(client: Client, order: bigint, bidWindowEnd: bigint, opts: PutFileOptions, signal?: AbortSignal): Promise<NonNullable<Awaited<ReturnType<typeof getOrder>>>> {
+  const check = matchDeadline(order, bidWindowEnd, opts, (message) => new PutError('MATCH_TIMEOUT', message, { order }));
   for (;;) {
     const r = await getOrder(client, { id: order });
     if (!r) throw new PutError('MATCH_TIMEOUT', `order ${order} disappeared from the node at ${client.url}`, { order });
     if (r.order.status !== 'open') return r;
     const height = BigInt((await getStatus(client)).height);
     opts.onStatus?.({ type: 'bidding', order, height, bidWindowEnd, bids: r.bids.length });
-    if (height !== lastHeight) {
-      lastHeight = height;
-      lastMove = Date.now();
-    } else if (Date.now() - lastMove > stallTimeoutMs) {
-      throw new PutError('MATCH_TIMEOUT', `the chain has been at height ${height} for ${Math.round(stallTimeoutMs / 1000)} s while order ${order} waits for the end of its bid window (block ${bidWindowEnd}): is the node producing blocks?`, { order });
-    }
-    if (Date.now() - started > matchTimeoutMs) {
-      throw new PutError('MATCH_TIMEOUT', `order ${order} was not matched within ${Math.round(matchTimeoutMs / 1000)} s (chain at height ${height}, bid window ends at ${bidWindowEnd})`, { order });
-    }
+    check(height);
     await sleep(opts.pollMs ?? 500, signal);
   }
 }
 
-/** Closes an order whose file could not be stored; returns a sentence saying what happened to its escrow. */
 /**
  * Closes an order that will not be used, so its escrow comes back (put and repair on failure);
  * a sentence for the error either way. `what` names it ("order", "repair order").

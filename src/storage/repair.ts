@@ -63,7 +63,7 @@ import { OrderFlowError } from './errors.js';
 import { checkManifestAgainstDeal } from './get.js';
 import { fetchPiece, ProviderHttpError, uploadShard, type UploadShardReturnType } from './http.js';
 import type { Manifest } from './layout.js';
-import { abandonOrder } from './put.js';
+import { abandonOrder, matchDeadline, sleep, type OrderFlowOptions, type PutLease } from './put.js';
 import { pieceRootOf, ShardRootBuilder } from './piecehash.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -132,15 +132,7 @@ export interface RepairProgress {
 }
 
 /** A lost shard now on a new lease. */
-export interface RepairedShard {
-  shard: number;
-  lease: bigint;
-  provider: string;
-  hostUri: string;
-  /** Per block, ugw. */
-  price: bigint;
-  /** The shard's root (hex), unchanged. */
-  root: string;
+export interface RepairedShard extends PutLease {
   /** The storage/repair tx. */
   hash: string;
   height: bigint;
@@ -171,7 +163,7 @@ export type RepairStatus =
   | { type: 'shard-repaired'; shard: number; lease: bigint; provider: string; hash: string; height: bigint; fee: bigint }
   | { type: 'order-closed'; repairOrder: bigint; refunded: bigint };
 
-export interface RepairDealOptions {
+export interface RepairDealOptions extends OrderFlowOptions<RepairProgress, RepairStatus> {
   /** How long the new leases run, blocks (default: until the last of the deal's active leases ends). */
   durationBlocks?: bigint;
   /** Highest price per block per new lease, ugw (default: the deal's order's max price). */
@@ -188,19 +180,6 @@ export interface RepairDealOptions {
   tmpDir?: string;
   /** Per piece request (default 30 s). */
   pieceTimeoutMs?: number;
-  /** Give up when the order is not matched this long after it was created (default 10 min). */
-  matchTimeoutMs?: number;
-  /** Give up when the chain's height does not move for this long while waiting (default 60 s). */
-  stallTimeoutMs?: number;
-  /** How often the order is polled while it takes bids (default 250 ms). */
-  pollMs?: number;
-  /** An upload is aborted when nothing moves for this long (default 120 s). */
-  uploadIdleTimeoutMs?: number;
-  /** How long each tx may take to be committed (default 60 s). */
-  txTimeoutMs?: number;
-  onProgress?: (p: RepairProgress) => void;
-  onStatus?: (s: RepairStatus) => void;
-  signal?: AbortSignal;
 }
 
 export interface RepairDealReturnType {
@@ -388,20 +367,6 @@ export function rankRepairBids(bids: readonly MarketBid[], holders: ReadonlySet<
 // ---------------------------------------------------------------------------------------------
 // Steps
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-
 const holdersOf = (deal: StorageDeal): Set<string> => new Set(deal.shards.filter((s) => s.status === 'active').map((s) => s.provider));
 
 /** Whether an error only says the order stopped taking acceptances (its window closed, it matched). */
@@ -425,12 +390,8 @@ async function acceptEligible(
   lostProviders: ReadonlySet<string>,
   opts: RepairDealOptions,
 ): Promise<NonNullable<Awaited<ReturnType<typeof getOrder>>> & { eligibleSeen: number }> {
-  const started = Date.now();
-  const matchTimeoutMs = opts.matchTimeoutMs ?? 600_000;
-  const stallTimeoutMs = opts.stallTimeoutMs ?? 60_000;
+  const check = matchDeadline(repairOrder, bidWindowEnd, opts, (message) => new RepairError('MATCH_TIMEOUT', message, { repairOrder }));
   const txTimeoutMs = opts.txTimeoutMs ?? 60_000;
-  let lastHeight = -1n;
-  let lastMove = Date.now();
   /** Providers whose bid could not be accepted (not asked again). */
   const refused = new Set<string>();
   /** Providers outside the holders that bid at some point. */
@@ -443,15 +404,7 @@ async function acceptEligible(
     const eligible = rankRepairBids(r.bids, holders, lostProviders).filter((b) => !refused.has(b.provider));
     for (const b of eligible) seen.add(b.provider);
     opts.onStatus?.({ type: 'bidding', repairOrder, height, bidWindowEnd, bids: r.bids.length, eligible: eligible.length });
-    if (height !== lastHeight) {
-      lastHeight = height;
-      lastMove = Date.now();
-    } else if (Date.now() - lastMove > stallTimeoutMs) {
-      throw new RepairError('MATCH_TIMEOUT', `the chain has been at height ${height} for ${Math.round(stallTimeoutMs / 1000)} s while order ${repairOrder} waits for the end of its bid window (block ${bidWindowEnd}): is the node producing blocks?`, { repairOrder });
-    }
-    if (Date.now() - started > matchTimeoutMs) {
-      throw new RepairError('MATCH_TIMEOUT', `order ${repairOrder} was not matched within ${Math.round(matchTimeoutMs / 1000)} s (chain at height ${height}, bid window ends at ${bidWindowEnd})`, { repairOrder });
-    }
+    check(height);
     const leased = r.leases.filter((l) => l.status === 'active').length;
     const take = eligible.slice(0, replicas - leased);
     if (height >= acceptFrom && height <= bidWindowEnd && take.length > 0) {
