@@ -1,15 +1,17 @@
 /**
  * The agent's event handling against a fake chain (a substitute for the MarketChain interface;
  * the integration test runs the real one): bid once per order, take and release leases from
- * block events, reconcile after a reconnect, a hung pricing script skips with SCRIPT_TIMEOUT.
+ * block events, reconcile after a reconnect, a hung pricing script skips with SCRIPT_TIMEOUT,
+ * a burst of orders bid on in one tx (a refused batch retried bid by bid).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '../core/log.js';
+import { TxFailedError } from '../client/errors.js';
 import { tempDir } from '../testkit/index.js';
-import { ProviderAgent } from './agent.js';
+import { BID_BATCH, ProviderAgent } from './agent.js';
 import type { MarketChain } from './chain.js';
 import { providerMetrics } from './metrics.js';
 import { createPricing } from './pricing.js';
@@ -27,6 +29,10 @@ function fakeChain() {
     leases: new Map<string, LeaseView>(),
     events: new Map<bigint, ChainEvent[]>(),
     sent: [] as string[],
+    /** Each tx sent, as its messages (`bid:<order>` for bids). */
+    txs: [] as string[][],
+    /** Orders whose bids the chain refuses (ORDER_NOT_OPEN). */
+    refuse: new Set<string>(),
   };
   const chain: MarketChain = {
     address: ME,
@@ -44,9 +50,14 @@ function fakeChain() {
     explain: async (order) => ({ provider: ME, eligible: true, device: DEV, reasons: [], bid: c.bids.get(order) ?? null }),
     blockEvents: async (h) => c.events.get(h) ?? [],
     send: async (msgs) => {
-      const m = msgs[0] as { type: string; value: { order?: bigint; price?: bigint } };
-      c.sent.push(m.type);
-      if (m.type === 'market/bid') {
+      const ms = msgs as Array<{ type: string; value: { order?: bigint; price?: bigint } }>;
+      c.txs.push(ms.map((m) => (m.type === 'market/bid' ? `bid:${m.value.order}` : m.type)));
+      // All or nothing, like the chain: one refused bid fails the whole tx.
+      const refused = ms.find((m) => m.type === 'market/bid' && c.refuse.has(String(m.value.order)));
+      if (refused) throw new TxFailedError('AB', c.height, 'market', 7, 'ORDER_NOT_OPEN', `order ${refused.value.order} is not open`);
+      for (const m of ms) {
+        c.sent.push(m.type);
+        if (m.type !== 'market/bid') continue;
         const order = String(m.value.order);
         c.bids.set(order, { order, provider: ME, device: DEV, price: String(m.value.price), deposit: '1', height: String(c.height), reputationBps: 10_000, vetted: true });
         const o = c.orders.get(order);
@@ -162,4 +173,35 @@ test('agent: a pricing script that hangs is killed and the order skipped with SC
   } finally {
     d.cleanup();
   }
+});
+
+test('agent: the orders of one block are bid on in one tx; a batch the chain refuses is retried bid by bid, each order with its own verdict', async () => {
+  const { c, chain } = fakeChain();
+  const a = agentWith(chain);
+  await a.agent.start();
+  const ids = Array.from({ length: BID_BATCH + 2 }, (_, i) => String(20 + i));
+  for (const id of ids) c.orders.set(id, order(id));
+  c.events.set(11n, ids.map((id) => ({ type: 'market.order.created', attributes: { order: id } })));
+  c.height = 11n;
+  a.block(11n);
+  await a.agent.idle();
+  assert.deepEqual(c.txs.map((t) => t.length), [BID_BATCH, 2], 'BID_BATCH bids per tx');
+  assert.deepEqual(c.txs.flat().sort(), ids.map((id) => `bid:${id}`).sort());
+  assert.equal(a.metrics.bids.get(), BigInt(ids.length));
+  assert.deepEqual(Object.keys(a.store.current?.bids ?? {}).sort(), [...ids].sort());
+
+  // Three more orders, one of which the chain refuses: the batch fails, then each bid alone.
+  c.txs.length = 0;
+  for (const id of ['40', '41', '42']) c.orders.set(id, order(id));
+  c.refuse.add('41');
+  c.events.set(12n, ['40', '41', '42'].map((id) => ({ type: 'market.order.created', attributes: { order: id } })));
+  c.height = 12n;
+  a.block(12n);
+  await a.agent.idle();
+  assert.deepEqual(c.txs, [['bid:40', 'bid:41', 'bid:42'], ['bid:40'], ['bid:41'], ['bid:42']]);
+  assert.ok(a.store.current?.bids['40'] && a.store.current.bids['42']);
+  assert.equal(a.store.current?.bids['41'], undefined);
+  assert.equal(a.store.current?.skipped['41'], 'WINDOW_CLOSED');
+  assert.equal(a.metrics.skipped.get({ reason: 'WINDOW_CLOSED' }), 1n);
+  await a.agent.stop();
 });

@@ -18,6 +18,7 @@
  *   bid-forgotten order=12 reason=lost
  *   withdraw amount=123456
  */
+import { mapLimit } from '../core/async.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { TxFailedError } from '../client/errors.js';
@@ -32,6 +33,9 @@ import type { ChainEvent, OrderView } from './views.js';
 
 /** Beyond this many blocks behind, reconcile rather than replay block by block. */
 export const MAX_CATCHUP = 50n;
+/** Bids per tx (auth.maxMsgs is 32 by default) and orders decided at once (explain queries, pricing scripts). */
+export const BID_BATCH = 16;
+const DECIDE_CONCURRENCY = 8;
 
 export interface AgentOptions extends BidPolicy {
   desired: DesiredProvider;
@@ -228,7 +232,15 @@ export class ProviderAgent {
       metrics.reconciles.inc();
       metrics.chainHeight.set(this.latest);
       this.save();
-      for (const a of actions) await this.apply(a, 'reconcile');
+      const toConsider: OrderView[] = [];
+      for (const a of actions) {
+        if (a.type !== 'consider-order') await this.apply(a, 'reconcile');
+        else {
+          metrics.ordersSeen.inc();
+          toConsider.push(a.order);
+        }
+      }
+      await this.consider(toConsider);
       log.info('reconciled', {
         why,
         height: snap.height,
@@ -266,7 +278,7 @@ export class ProviderAgent {
         return;
       case 'consider-order':
         metrics.ordersSeen.inc();
-        await this.consider(a.order);
+        await this.consider([a.order]);
         return;
     }
   }
@@ -284,9 +296,20 @@ export class ProviderAgent {
   // -------------------------------------------------------------------------------------------
   // Blocks and events
 
+  /** Applies a block's events in order, then decides on the orders it created, together. */
   private async processBlock(h: bigint): Promise<void> {
     const events = await this.deps.chain.blockEvents(h);
-    for (const e of events) await this.onEvent(e, h);
+    const created: string[] = [];
+    for (const e of events) {
+      if (e.type !== 'market.order.created') await this.onEvent(e, h);
+      else if (e.attributes.order) created.push(e.attributes.order);
+    }
+    const s = this.state;
+    const fresh = created.filter((id) => s && !s.bids[id] && !s.skipped[id]);
+    if (fresh.length === 0) return;
+    this.deps.metrics.ordersSeen.inc({}, BigInt(fresh.length));
+    const orders = await Promise.all(fresh.map((id) => this.deps.chain.order(id)));
+    await this.consider(orders.filter((o): o is NonNullable<typeof o> => o !== null), h);
   }
 
   private async onEvent(e: ChainEvent, h: bigint): Promise<void> {
@@ -295,14 +318,6 @@ export class ProviderAgent {
     const a = e.attributes;
     const me = this.address;
     switch (e.type) {
-      case 'market.order.created': {
-        const id = a.order;
-        if (!id || s.bids[id] || s.skipped[id]) return;
-        this.deps.metrics.ordersSeen.inc();
-        const o = await this.deps.chain.order(id);
-        if (o) await this.consider(o, h);
-        return;
-      }
       case 'market.bid': {
         if (a.provider !== me || !a.order || s.bids[a.order]) return;
         s.bids[a.order] = { order: a.order, device: a.device ?? '', price: a.price ?? '0', height: h.toString() };
@@ -354,33 +369,64 @@ export class ProviderAgent {
     }
   }
 
-  /** Decides on one order and bids at most once on it. */
-  private async consider(order: OrderView, height?: bigint): Promise<void> {
+  /**
+   * Decides on orders (the chain's verdicts and the prices asked together) and sends the bids
+   * BID_BATCH to a tx: a burst of orders costs the agent a block, not a block per order, so it
+   * bids within short windows however many orders open at once. A batch the chain refuses is
+   * retried bid by bid, so each order still gets its own verdict (a skip reason or a bid).
+   * At most one bid per order: an order already bid on, passed on or being decided is left.
+   */
+  private async consider(orders: readonly OrderView[], height?: bigint): Promise<void> {
     const s = this.state;
-    if (!s || s.bids[order.id] || s.skipped[order.id] || this.considering.has(order.id)) return;
-    this.considering.add(order.id);
+    if (!s) return;
+    const todo = orders.filter((o) => !s.bids[o.id] && !s.skipped[o.id] && !this.considering.has(o.id));
+    for (const o of todo) this.considering.add(o.id);
     try {
       const h = height ?? BigInt(s.height);
-      const d = await decideBid(order, { address: this.address, height: h }, this.opts, this.deps.chain, this.deps.pricing);
-      if (!d.bid) return this.skip(order.id, d.reason, d.detail);
-      let t;
-      try {
-        t = await this.deps.chain.send([bidMsg(order.id, d.device, d.price)]);
-      } catch (e) {
-        const f = bidFailureReason(e);
-        if (!f) throw e;
-        if (f.reason === 'ALREADY_BID') this.needsReconcile = true;
-        return this.skip(order.id, f.reason, f.detail);
-      }
-      s.bids[order.id] = { order: order.id, device: d.device, price: d.price.toString(), height: t.height.toString() };
-      this.save();
-      this.deps.metrics.bids.inc();
-      this.deps.log.info('bid', { order: order.id, price: d.price, denom: order.denom, strategy: this.deps.pricing.name, device: d.device, height: t.height });
-    } catch (e) {
-      this.fail('bid', e, { order: order.id });
+      const bids: Array<{ order: OrderView; device: string; price: bigint }> = [];
+      await mapLimit(todo, DECIDE_CONCURRENCY, async (order) => {
+        try {
+          const d = await decideBid(order, { address: this.address, height: h }, this.opts, this.deps.chain, this.deps.pricing);
+          if (d.bid) bids.push({ order, device: d.device, price: d.price });
+          else this.skip(order.id, d.reason, d.detail);
+        } catch (e) {
+          this.fail('bid', e, { order: order.id });
+        }
+      });
+      for (let i = 0; i < bids.length; i += BID_BATCH) await this.sendBids(bids.slice(i, i + BID_BATCH));
     } finally {
-      this.considering.delete(order.id);
+      for (const o of todo) this.considering.delete(o.id);
     }
+  }
+
+  /** Sends bids in one tx; if the chain refuses it, each bid alone (one refusal fails a whole tx). */
+  private async sendBids(bids: ReadonlyArray<{ order: OrderView; device: string; price: bigint }>): Promise<void> {
+    const s = this.state;
+    if (!s || bids.length === 0) return;
+    let t;
+    try {
+      t = await this.deps.chain.send(bids.map((b) => bidMsg(b.order.id, b.device, b.price)));
+    } catch (e) {
+      const f = bidFailureReason(e);
+      if (f && bids.length > 1) {
+        for (const b of bids) await this.sendBids([b]);
+        return;
+      }
+      for (const b of bids) {
+        if (!f) this.fail('bid', e, { order: b.order.id });
+        else {
+          if (f.reason === 'ALREADY_BID') this.needsReconcile = true;
+          this.skip(b.order.id, f.reason, f.detail);
+        }
+      }
+      return;
+    }
+    for (const b of bids) {
+      s.bids[b.order.id] = { order: b.order.id, device: b.device, price: b.price.toString(), height: t.height.toString() };
+      this.deps.metrics.bids.inc();
+      this.deps.log.info('bid', { order: b.order.id, price: b.price, denom: b.order.denom, strategy: this.deps.pricing.name, device: b.device, height: t.height });
+    }
+    this.save();
   }
 
   // -------------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import { mapLimit } from '../../core/async.js';
 import { fromHex, toHex, type Bytes } from '../../core/bytes.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { decodeAddress, encodeAddress } from '../../core/keys.js';
@@ -46,19 +47,6 @@ async function stateAt(client: Client, key: Bytes, height: bigint): Promise<Byte
     if (e instanceof ApiResponseError && e.code === 'HEIGHT_PRUNED') return undefined;
     throw e;
   }
-}
-
-async function mapLimit<T, R>(xs: readonly T[], limit: number, f: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(xs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < xs.length) {
-      const i = next++;
-      out[i] = await f(xs[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, xs.length)) }, worker));
-  return out;
 }
 
 /**
