@@ -51,6 +51,7 @@
  * | market/ol/<order 8B><lease 8B>                     | market     | 0x01: an order's leases                            |
  * | market/p/<provider 20B>                            | market     | ProviderRecord {hostUri, attributes, α, β, ...}    |
  * | market/pl/<provider 20B><lease 8B>, market/pa/...  | market     | 0x01: a provider's leases; its active leases       |
+ * | market/pb/<provider 20B><order 8B>                 | market     | 0x01: a provider's bids (standing or lost)         |
  * | market/co/<customer 20B><order 8B>                 | market     | 0x01: a customer's orders                          |
  * | market/open/<order 8B>                             | market     | 0x01: orders taking bids                           |
  * | market/w/<height 8B><order 8B>                     | market     | 0x01: orders to look at in that block's end        |

@@ -51,6 +51,8 @@ export interface BidView {
   reputationBps: number;
   /** Whether the bidder was vetted when it bid (unvetted bidders win only drawn orders). */
   vetted: boolean;
+  /** standing: the order takes bids; lost: it stopped without this bid winning (the deposit goes back on the provider's withdraw or when the order closes). */
+  status: 'standing' | 'lost';
 }
 
 export interface LeaseView {
@@ -130,9 +132,11 @@ export interface MarketBid {
   /** Device id (public key), lowercase hex. */
   device: string;
   price: bigint;
-  /** ugw locked while the bid stands. */
+  /** ugw held while the bid is stored: back when it is cancelled or outbid, or, once lost, on the provider's next withdraw (or when the order closes). */
   deposit: bigint;
   height: bigint;
+  /** standing: the order takes bids; lost: the order stopped taking bids without this one winning. */
+  status: 'standing' | 'lost';
 }
 
 export interface MarketLease {
@@ -252,6 +256,7 @@ export function parseBid(j: unknown): MarketBid {
     price: big(b.price, 'bid.price'),
     deposit: big(b.deposit, 'bid.deposit'),
     height: big(b.height, 'bid.height'),
+    status: b.status === 'lost' ? 'lost' : 'standing',
   };
 }
 

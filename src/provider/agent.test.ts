@@ -2,7 +2,8 @@
  * The agent's event handling against a fake chain (a substitute for the MarketChain interface;
  * the integration test runs the real one): bid once per order, take and release leases from
  * block events, reconcile after a reconnect, a hung pricing script skips with SCRIPT_TIMEOUT,
- * a burst of orders bid on in one tx (a refused batch retried bid by bid).
+ * a burst of orders bid on in one tx (a refused batch retried bid by bid), a lost bid forgotten at
+ * the match and its deposit taken back by a withdraw.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,6 +47,7 @@ function fakeChain() {
       return o ? { ...o, bids: c.bids.has(id) ? [c.bids.get(id) as BidView] : [], leases: [...c.leases.values()].filter((l) => l.order === id) } : null;
     },
     bids: async (order) => (c.bids.has(order) ? [c.bids.get(order) as BidView] : []),
+    providerBids: async () => [...c.bids.values()],
     openOrders: async () => [...c.orders.values()].filter((o) => o.status === 'open'),
     explain: async (order) => ({ provider: ME, eligible: true, device: DEV, reasons: [], bid: c.bids.get(order) ?? null }),
     blockEvents: async (h) => c.events.get(h) ?? [],
@@ -59,7 +61,7 @@ function fakeChain() {
         c.sent.push(m.type);
         if (m.type !== 'market/bid') continue;
         const order = String(m.value.order);
-        c.bids.set(order, { order, provider: ME, device: DEV, price: String(m.value.price), deposit: '1', height: String(c.height), reputationBps: 10_000, vetted: true });
+        c.bids.set(order, { order, provider: ME, device: DEV, price: String(m.value.price), deposit: '1', height: String(c.height), reputationBps: 10_000, vetted: true, status: 'standing' });
         const o = c.orders.get(order);
         if (o) o.bidCount = 1;
       }
@@ -88,12 +90,12 @@ const order = (id: string, maxPrice = '1000'): OrderView => ({
   activeLeases: 0,
 });
 
-function agentWith(chain: MarketChain, pricing = createPricing({ type: 'fixed', price: 900n })) {
+function agentWith(chain: MarketChain, pricing = createPricing({ type: 'fixed', price: 900n }), withdrawEveryBlocks = 0) {
   const metrics = providerMetrics();
   const store = memoryStateStore();
   let handlers: { onBlock(h: bigint): void; onReconnect(): void } | undefined;
   const agent = new ProviderAgent(
-    { desired: { hostUri: 'http://p:1', attributes: [] }, kinds: ['storage'], denoms: ['ugw'], devices: [], withdrawEveryBlocks: 0, reconcileEveryBlocks: 1000 },
+    { desired: { hostUri: 'http://p:1', attributes: [] }, kinds: ['storage'], denoms: ['ugw'], devices: [], withdrawEveryBlocks, reconcileEveryBlocks: 1000 },
     { chain, pricing, store, log: silentLogger, metrics, watcher: (h) => ((handlers = h), { start() {}, stop: async () => {}, connected: true }) },
   );
   return { agent, metrics, store, block: (h: bigint) => handlers?.onBlock(h), reconnect: () => handlers?.onReconnect() };
@@ -203,5 +205,30 @@ test('agent: the orders of one block are bid on in one tx; a batch the chain ref
   assert.equal(a.store.current?.bids['41'], undefined);
   assert.equal(a.store.current?.skipped['41'], 'WINDOW_CLOSED');
   assert.equal(a.metrics.skipped.get({ reason: 'WINDOW_CLOSED' }), 1n);
+  await a.agent.stop();
+});
+
+test('agent: a bid that lost is forgotten when its order matches, and a withdraw takes its deposit back', async () => {
+  const { c, chain } = fakeChain();
+  const a = agentWith(chain, undefined, 1);
+  await a.agent.start();
+  c.orders.set('1', order('1'));
+  c.events.set(11n, [{ type: 'market.order.created', attributes: { order: '1' } }]);
+  c.height = 11n;
+  a.block(11n);
+  await a.agent.idle();
+  assert.deepEqual(c.sent, ['market/bid'], 'a standing bid, no earnings: nothing to withdraw');
+  // The window closes and another provider wins: the bid stays on chain, lost.
+  (c.orders.get('1') as OrderView).status = 'active';
+  c.bids.set('1', { ...(c.bids.get('1') as BidView), status: 'lost' });
+  c.events.set(12n, [
+    { type: 'market.lease.created', attributes: { lease: '7', order: '1', provider: 'gw1other' } },
+    { type: 'market.order.matched', attributes: { order: '1', leases: '1', lost: '1' } },
+  ]);
+  c.height = 12n;
+  a.block(12n);
+  await a.agent.idle();
+  assert.deepEqual(a.store.current?.bids, {});
+  assert.deepEqual(c.sent, ['market/bid', 'market/withdraw']);
   await a.agent.stop();
 });

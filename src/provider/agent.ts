@@ -324,6 +324,14 @@ export class ProviderAgent {
         this.save();
         return;
       }
+      case 'market.order.matched': {
+        // Its leases are made (ours, if we won, came first in this block): a bid still here lost.
+        if (!a.order || !s.bids[a.order]) return;
+        delete s.bids[a.order];
+        this.save();
+        this.deps.log.info('bid-forgotten', { order: a.order, reason: 'lost', source: 'event' });
+        return;
+      }
       case 'market.bid.removed': {
         if (a.provider !== me || !a.order) return;
         const bid = s.bids[a.order];
@@ -449,19 +457,30 @@ export class ProviderAgent {
     }).then(() => out);
   }
 
-  /** Withdraws when there is something to take: earnings recorded, or active leases whose pay is settled on withdrawal. */
+  /**
+   * Withdraws when there is something to take: earnings recorded, active leases whose pay is
+   * settled on withdrawal, or lost bids whose deposits come back with it (a withdraw takes back
+   * at most MAX_RECLAIM of them; while the chain says there are more, it withdraws again).
+   */
   private async withdraw(): Promise<bigint> {
     const { chain, log, metrics } = this.deps;
     try {
       const p = await chain.provider(this.address);
-      if (!p || (BigInt(p.earnings) === 0n && p.activeLeases === 0)) {
+      const lost = p ? (await chain.providerBids(this.address)).some((b) => b.status === 'lost') : false;
+      if (!p || (BigInt(p.earnings) === 0n && p.activeLeases === 0 && !lost)) {
         log.debug('withdraw-skipped', { reason: p ? 'NOTHING_EARNED' : 'NOT_REGISTERED' });
         return 0n;
       }
-      const t = await chain.send([withdrawMsg]);
-      const amount = t.events.filter((e) => e.type === 'market.withdraw').reduce((sum, e) => sum + BigInt(e.attributes.amount ?? '0'), 0n);
-      metrics.earningsWithdrawn.inc({}, amount);
-      log.info('withdraw', { amount, height: t.height });
+      let amount = 0n;
+      for (let round = 0; round < 16; round++) {
+        const t = await chain.send([withdrawMsg]);
+        const ev = t.events.find((e) => e.type === 'market.withdraw')?.attributes ?? {};
+        const got = BigInt(ev.amount ?? '0');
+        amount += got;
+        metrics.earningsWithdrawn.inc({}, got);
+        log.info('withdraw', { amount: got, deposits: ev.deposits ?? '0', lostBids: ev.lostBids ?? '0', height: t.height });
+        if (ev.more !== '1') break;
+      }
       return amount;
     } catch (e) {
       if (e instanceof TxFailedError && e.code.endsWith('NOTHING_TO_WITHDRAW')) {

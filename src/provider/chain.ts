@@ -33,6 +33,8 @@ export interface MarketChain {
   lease(id: string): Promise<LeaseView | null>;
   order(id: string): Promise<OrderDetail | null>;
   bids(order: string): Promise<BidView[]>;
+  /** The provider's bids (standing and lost), the first page. */
+  providerBids(provider: string): Promise<BidView[]>;
   /** Orders taking bids now, at most `max`. */
   openOrders(max: number): Promise<OrderView[]>;
   /** The chain's eligibility verdict for `provider` on `order` (null: not listed, i.e. not registered). */
@@ -95,6 +97,7 @@ export function clientMarketChain(client: Client, signer: Signer): MarketChain {
     lease: (id) => orNull(q<LeaseView>('lease', { id })),
     order: (id) => orNull(q<OrderDetail>('order', { id })),
     bids: async (order) => (await orNull(q<{ bids: BidView[] }>('bids', { order })))?.bids ?? [],
+    providerBids: async (provider) => (await q<{ bids: BidView[] }>('bids', { provider, limit: String(PAGE) })).bids,
     openOrders: (max) =>
       all(async (after) => {
         const r = await q<{ orders: OrderView[]; next: string | null }>('open-orders', { after, limit: String(PAGE) });

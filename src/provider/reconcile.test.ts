@@ -63,7 +63,7 @@ const order = (id: string, over: Partial<OrderView> = {}): OrderView => ({
   ...over,
 });
 
-const bid = (orderId: string, provider = ME, price = '900'): BidView => ({ order: orderId, provider, device: DEV, price, deposit: '500000', height: '45', reputationBps: 10_000, vetted: true });
+const bid = (orderId: string, provider = ME, price = '900'): BidView => ({ order: orderId, provider, device: DEV, price, deposit: '500000', height: '45', reputationBps: 10_000, vetted: true, status: 'standing' });
 
 const snap = (over: Partial<ChainSnapshot> = {}): ChainSnapshot => ({
   height: 50n,
@@ -130,7 +130,8 @@ test('reconcile: bids — kept while standing, forgotten when won, lost or the o
       bidOrders: {
         '1': { status: 'open', bids: [bid('1'), bid('1', OTHER)], leases: [] },
         '2': { status: 'active', bids: [], leases: [lease('30', { order: '2' })] },
-        '3': { status: 'active', bids: [], leases: [lease('31', { order: '3', provider: OTHER })] },
+        // Lost: the bid stays stored (its deposit comes back on withdraw) but the order took no more bids.
+        '3': { status: 'active', bids: [{ ...bid('3'), status: 'lost' }], leases: [lease('31', { order: '3', provider: OTHER })] },
         '4': { status: 'closed', bids: [], leases: [] },
         '5': null,
         // '6' not looked at: kept as is

@@ -107,7 +107,8 @@ export function reconcile(snap: ChainSnapshot, local: LocalState, desired: Desir
     let end: BidEnd | undefined;
     if (!o) end = 'gone';
     else if (o.leases.some((l) => l.provider === me)) end = 'won';
-    else if (o.bids.some((b) => b.provider === me)) end = undefined;
+    // A bid stays stored after its order stops taking bids (lost, until withdraw takes back its deposit).
+    else if (o.status === 'open' && o.bids.some((b) => b.provider === me)) end = undefined;
     else if (o.status === 'closed') end = 'order-closed';
     else end = 'lost';
     if (end) actions.push({ type: 'forget-bid', bid, reason: end });

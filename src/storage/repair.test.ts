@@ -98,7 +98,7 @@ test('repair: a rebuilt shard whose root is not the deal\'s is ROOT_MISMATCH; a 
 });
 
 test('repair: bids from holders are never chosen; providers of lost shards come after the others; then price, height, address', () => {
-  const bid = (provider: string, price: bigint, height = 5n): MarketBid => ({ order: 9n, provider, device: 'ab', price, deposit: 1n, height });
+  const bid = (provider: string, price: bigint, height = 5n): MarketBid => ({ order: 9n, provider, device: 'ab', price, deposit: 1n, height, status: 'standing' });
   const bids = [bid('gw1holder', 100n), bid('gw1lost', 200n), bid('gw1dear', 900n), bid('gw1cheap', 500n, 7n), bid('gw1cheap2', 500n, 6n), bid('gw1b', 300n), bid('gw1a', 300n)];
   const ranked = rankRepairBids(bids, new Set(['gw1holder']), new Set(['gw1lost']));
   assert.deepEqual(

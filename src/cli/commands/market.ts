@@ -276,7 +276,7 @@ function orderLines(o: MarketOrder): string[] {
 }
 
 function bidRow(b: MarketBid, denom: Denom): string {
-  return `  ${b.provider}  device ${short(b.device)}  ${formatIn(b.price, denom).padStart(14)}/block  (deposit ${formatAmount(b.deposit)}, height ${b.height})`;
+  return `  ${b.provider}  device ${short(b.device)}  ${formatIn(b.price, denom).padStart(14)}/block  (deposit ${formatAmount(b.deposit)}, height ${b.height})${b.status === 'lost' ? '  lost' : ''}`;
 }
 
 function leaseRow(l: MarketLease): string {
@@ -577,11 +577,29 @@ export function marketCommand(program: Command): void {
   const bid = market.command('bid').description('bids: list an order\'s, place one with a device, cancel yours');
 
   bid
-    .command('list <order>')
-    .description('the bids standing on an order')
-    .action(async (idArg: string, _o: unknown, cmd: Command) => {
+    .command('list [order]')
+    .description("an order's bids (standing while it takes bids, then lost), or with --provider a provider's bids on every order")
+    .option('--provider <address|key>', "list this provider's bids instead: lost ones hold deposits its next withdraw takes back")
+    .option('--after <order>', 'with --provider: the page after this order id')
+    .action(async (idArg: string | undefined, opts: { provider?: string; after?: string }, cmd: Command) => {
       const cli = new Cli(cmd);
       const client = cli.client();
+      if (opts.provider !== undefined) {
+        if (idArg !== undefined) throw new InvalidInputError('INVALID_ARGUMENT', 'give an order or --provider, not both');
+        const who = cli.resolveAddress(opts.provider);
+        const page = await getBids(client, { provider: who, ...(opts.after === undefined ? {} : { after: parseId(opts.after, '--after') }) });
+        const lost = page.bids.filter((b) => b.status === 'lost');
+        const lines = page.bids.length
+          ? [
+              `${who}: ${page.bids.length} bid(s)${lost.length ? `, ${lost.length} lost (deposits back on withdraw: groundwork market provider withdraw <key>)` : ''}`,
+              ...page.bids.map((b) => `  order ${String(b.order).padEnd(6)} ${b.status.padEnd(8)} price ${b.price}/block  (deposit ${formatAmount(b.deposit)}, height ${b.height})`),
+            ]
+          : [`${who} has no bids`];
+        if (page.next) lines.push(`more: --after ${page.next}`);
+        cli.out(lines, page);
+        return;
+      }
+      if (idArg === undefined) throw new InvalidInputError('INVALID_ARGUMENT', 'give an order id, or --provider <address> for a provider\'s bids');
       const id = parseId(idArg, 'order id');
       const { order: o } = await requireOrder(client, id);
       const { bids } = await getBids(client, { order: id });
@@ -696,11 +714,22 @@ export function marketCommand(program: Command): void {
       cli.out(lines, page);
     });
 
-  withTxOptions(provider.command('withdraw <key>').description('settle your active leases and take your earnings to your balance'), '<key>').action(async (from: string, opts: TxOpts, cmd: Command) => {
+  withTxOptions(
+    provider.command('withdraw <key>').description('settle your active leases, take your earnings to your balance and take back the deposits of your lost bids'),
+    '<key>',
+  ).action(async (from: string, opts: TxOpts, cmd: Command) => {
     const cli = new Cli(cmd);
     const s = await signer(cli, from, opts);
     const r = await tx(withdrawEarnings(cli.client(), { signer: s, ...txParams(opts) }));
-    cli.out([`Withdrew ${formatAmount(r.amount)} of earnings to ${encodeAddress(s.address)}`, `  tx ${r.hash} (block ${r.height}, fee ${formatAmount(r.fee)})`], { provider: encodeAddress(s.address), amount: r.amount, hash: r.hash, height: r.height, fee: r.fee });
+    const me = encodeAddress(s.address);
+    cli.out(
+      [
+        `Withdrew ${formatAmount(r.amount)} of earnings to ${me}`,
+        ...(r.lostBids > 0 ? [`  and ${formatAmount(r.deposits)} of deposits from ${r.lostBids} lost bid(s)${r.more ? ' (more wait: withdraw again)' : ''}`] : []),
+        `  tx ${r.hash} (block ${r.height}, fee ${formatAmount(r.fee)})`,
+      ],
+      { provider: me, amount: r.amount, deposits: r.deposits, lostBids: r.lostBids, more: r.more, hash: r.hash, height: r.height, fee: r.fee },
+    );
   });
 }
 

@@ -23,6 +23,7 @@ import {
   closeOrder,
   createOrder,
   eligibility,
+  getBid,
   getLease,
   getOrder,
   getProvider,
@@ -36,7 +37,7 @@ import {
   topupOrder,
   withdraw,
 } from './keeper.js';
-import { CUSTOMER_ORDERS_PREFIX, OPEN_PREFIX, ORDER_PREFIX, PROVIDER_PREFIX, customerOrdersPrefix, providerActivePrefix, providerKey, providerLeasesPrefix, range, readU64b } from './keys.js';
+import { CUSTOMER_ORDERS_PREFIX, OPEN_PREFIX, ORDER_PREFIX, PROVIDER_PREFIX, customerOrdersPrefix, providerActivePrefix, providerBidsPrefix, providerKey, providerLeasesPrefix, range, readU64b } from './keys.js';
 import { marketParams, type MarketParams } from './params.js';
 import {
   acceptBidMsgCodec,
@@ -91,8 +92,19 @@ export function orderView(id: bigint, o: OrderRecord) {
   };
 }
 
-export function bidView(order: bigint, b: BidRecord & { provider: Bytes }) {
-  return { order: order.toString(), provider: encodeAddress(b.provider), device: toHex(b.device), price: b.price.toString(), deposit: b.deposit.toString(), height: b.height.toString(), reputationBps: b.repBps, vetted: b.vetted };
+/** `orderOpen`: whether the bid's order still takes bids (a stored bid on any other order lost; its deposit waits for the provider's withdraw). */
+export function bidView(order: bigint, b: BidRecord & { provider: Bytes }, orderOpen: boolean) {
+  return {
+    order: order.toString(),
+    provider: encodeAddress(b.provider),
+    device: toHex(b.device),
+    price: b.price.toString(),
+    deposit: b.deposit.toString(),
+    height: b.height.toString(),
+    reputationBps: b.repBps,
+    vetted: b.vetted,
+    status: orderOpen ? 'standing' : 'lost',
+  };
 }
 
 export function leaseView(id: bigint, l: LeaseRecord) {
@@ -244,7 +256,7 @@ export function marketModule(deps: MarketDeps): Module<null, MarketParams> {
         const o = mustOrderView(store, id);
         return {
           ...orderView(id, o),
-          bids: bidsOf(store, id).map((b) => bidView(id, b)),
+          bids: bidsOf(store, id).map((b) => bidView(id, b, o.status === 'open')),
           leases: leaseIdsOf(store, id).map((lid) => leaseView(lid, getLease(store, lid) as LeaseRecord)),
         };
       },
@@ -266,9 +278,20 @@ export function marketModule(deps: MarketDeps): Module<null, MarketParams> {
         return { orders: page.ids.map((id) => orderView(id, getOrder(store, id) as OrderRecord)), next: page.next };
       },
       bids(store, args) {
+        if (args.provider !== undefined) {
+          // A provider's bids (standing and lost), through its bid index, by order id.
+          const p = argAddr(args, 'provider');
+          const after = args.after === undefined ? undefined : argId(args, 'after');
+          const page = pageIds(store, providerBidsPrefix(p), providerBidsPrefix(p).length, after, () => true, argLimit(args));
+          const bids = page.ids.map((id) => {
+            const b = getBid(store, id, p) as BidRecord;
+            return bidView(id, { ...b, provider: p }, getOrder(store, id)?.status === 'open');
+          });
+          return { bids, next: page.next };
+        }
         const id = argId(args, 'order');
-        mustOrderView(store, id);
-        return { bids: bidsOf(store, id).map((b) => bidView(id, b)) };
+        const o = mustOrderView(store, id);
+        return { bids: bidsOf(store, id).map((b) => bidView(id, b, o.status === 'open')) };
       },
       lease(store, args) {
         const id = argId(args, 'id');
@@ -366,7 +389,7 @@ export function marketModule(deps: MarketDeps): Module<null, MarketParams> {
             const el = eligibility(store, deps, o, who, new Uint8Array(32));
             best = { device: null, reasons: [...el.providerReasons, { code: 'NO_DEVICE', message: `no ${o.spec.type === 'coverage' ? 'hotspot' : o.spec.type} device owned by the provider` }] };
           }
-          providers.push({ provider: addr, eligible: best.reasons.length === 0, device: best.device ? toHex(best.device) : null, reasons: best.reasons, bid: bid ? bidView(id, bid) : null });
+          providers.push({ provider: addr, eligible: best.reasons.length === 0, device: best.device ? toHex(best.device) : null, reasons: best.reasons, bid: bid ? bidView(id, bid, o.status === 'open') : null });
         }
         return { order: id.toString(), status: o.status, bidWindowEnd: o.bidWindowEnd.toString(), providers, next };
       },

@@ -9,6 +9,13 @@
  * the last block the escrow pays for) → a lease closes with a reason code; the order closes when
  * its last lease does, refunding what is left of the escrow.
  *
+ * Bids that lose stay where they are: matching does no work per losing bid (no write, no
+ * transfer, no event), so a window's close costs the same however many bids an order drew. A
+ * losing bid's deposit goes back when its provider withdraws (market/withdraw takes back the
+ * deposits of its lost bids, up to MAX_RECLAIM per tx, found through the provider's bid index
+ * market/pb/) or when the order closes, whichever comes first — the provider's own tx pays for
+ * the work, not the block's unmetered end.
+ *
  * Tokens: order escrows and bid deposits sit in the MARKET_ESCROW account; the provider's share of
  * each payment moves to MARKET_EARNINGS (withdrawn by the provider), the protocol's take goes to
  * the treasury and is partly burned (rewards.payWithTake). Orders paid in Data Credits escrow DC
@@ -39,6 +46,8 @@ import {
   orderLeasesPrefix,
   providerActiveKeyS,
   providerActivePrefix,
+  providerBidKeyS,
+  providerBidsPrefix,
   providerKeyS,
   providerLeaseKeyS,
   range,
@@ -442,6 +451,7 @@ export function placeBid(ctx: Context, deps: MarketDeps, provider: Bytes, m: Msg
   deps.bank.transfer(ctx, provider, MARKET_ESCROW, prm.bidDeposit);
   const bid = { device: m.device, price: m.price, deposit: prm.bidDeposit, height: ctx.block.height, repBps: Number(reputationOf(p)), vetted: p.successes >= prm.vettingSuccesses };
   ctx.store.set(bidKeyS(m.order, provider), encode(bidRecordCodec, bid));
+  ctx.store.set(providerBidKeyS(provider, m.order), MARK);
   o.bids++;
   putOrder(ctx, m.order, o);
   ctx.emit('market.bid', () => ({ order: m.order, provider: encodeAddress(provider), device: Buffer.from(m.device).toString('hex'), price: m.price }));
@@ -449,6 +459,7 @@ export function placeBid(ctx: Context, deps: MarketDeps, provider: Bytes, m: Msg
 
 function removeBid(ctx: Context, deps: MarketDeps, order: bigint, o: OrderRecord, provider: Bytes, b: BidRecord, reason: string, refundDeposit = true): void {
   ctx.store.delete(bidKeyS(order, provider));
+  ctx.store.delete(providerBidKeyS(provider, order));
   if (refundDeposit && b.deposit > 0n) deps.bank.transfer(ctx, MARKET_ESCROW, provider, b.deposit);
   o.bids--;
   ctx.emit('market.bid.removed', () => ({ order, provider: encodeAddress(provider), reason }));
@@ -474,9 +485,9 @@ export function acceptBid(ctx: Context, deps: MarketDeps, sender: Bytes, order: 
   settleOrder(ctx, deps, order, o);
   const lease = startLease(ctx, order, o, provider, b);
   if (o.activeLeases >= o.replicas) {
-    for (const other of bidsOf(ctx.store, order)) removeBid(ctx, deps, order, o, other.provider, other, 'lost');
     o.status = 'active';
     ctx.store.delete(openKeyS(order));
+    emitMatched(ctx, order, o);
   }
   rewake(ctx, deps, order, o);
   putOrder(ctx, order, o);
@@ -526,27 +537,27 @@ export function matchOrder(ctx: Context, deps: MarketDeps, id: bigint, o: OrderR
   const before = o.activeLeases;
   const started: SettleLease[] = [];
   const now = ctx.block.height;
-  const refunds: { to: Bytes; amount: bigint }[] = [];
   for (const b of ranked) {
-    if (o.activeLeases >= o.replicas) {
-      // Losing bids' deposits go back in one batch (one debit of the escrow account).
-      removeBid(ctx, deps, id, o, b.provider, b, 'lost', false);
-      if (b.deposit > 0n) refunds.push({ to: b.provider, amount: b.deposit });
-      continue;
-    }
+    // The rest lose and stay (see the top of this file): their deposits go back on withdraw.
+    if (o.activeLeases >= o.replicas) break;
     const e = eligibility(ctx.store, deps, o, b.provider, b.device, undefined, prm);
     if (e.providerReasons.length > 0 || e.deviceReasons.length > 0) removeBid(ctx, deps, id, o, b.provider, b, 'ineligible');
     else started.push({ id: startLease(ctx, id, o, b.provider, b, e), price: b.price, end: now + o.spec.value.durationBlocks, endReason: 'expired' });
   }
-  if (refunds.length > 0) deps.bank.transferMany(ctx, MARKET_ESCROW, refunds);
   ctx.store.delete(openKeyS(id));
   if (o.activeLeases === 0) finishOrder(ctx, deps, id, o, o.leases === 0 ? 'no-eligible-bids' : 'expired');
   else {
     o.status = 'active';
+    emitMatched(ctx, id, o);
     // Only new leases (the usual case): their wake is known without reading them back.
     if (before === 0) setWake(ctx, id, o, nextWake(started, o.escrow, o.settledHeight) ?? 0n);
     else rewake(ctx, deps, id, o);
   }
+}
+
+/** The order stopped taking bids with its leases: `lost` bids stay until their providers withdraw. */
+function emitMatched(ctx: Context, id: bigint, o: OrderRecord): void {
+  ctx.emit('market.order.matched', () => ({ order: id, leases: o.activeLeases, lost: o.bids }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -578,6 +589,7 @@ function startLease(ctx: Context, order: bigint, o: OrderRecord, provider: Bytes
     held: 0n,
   };
   ctx.store.delete(bidKeyS(order, provider));
+  ctx.store.delete(providerBidKeyS(provider, order));
   o.bids--;
   putLease(ctx, id, l);
   ctx.store.set(orderLeaseKeyS(order, id), MARK);
@@ -814,19 +826,54 @@ export function withdraw(ctx: Context, deps: MarketDeps, provider: Bytes): bigin
     settleOrder(ctx, deps, oid, o);
     putOrder(ctx, oid, o);
   }
+  const lost = reclaimLostBids(ctx, deps, provider);
   const p = getProvider(ctx.store, provider) as ProviderRecord;
   const free = p.earnings - p.held;
-  if (free === 0n) {
+  if (free === 0n && lost.bids === 0) {
     throw MarketErrors.NOTHING_TO_WITHDRAW(
       p.held > 0n
         ? `${encodeAddress(provider)}'s ${p.held} ugw of earnings are held until its storage proofs verify (the next challenge period)`
-        : `${encodeAddress(provider)} has no earnings to withdraw (leases paid in DC earn through the reward pools)`,
+        : `${encodeAddress(provider)} has no earnings to withdraw and no lost bid's deposit to take back (leases paid in DC earn through the reward pools)`,
     );
   }
-  deps.bank.transfer(ctx, MARKET_EARNINGS, provider, free);
-  putProvider(ctx, provider, { ...p, earnings: p.held });
-  ctx.emit('market.withdraw', () => ({ provider: encodeAddress(provider), amount: free, held: p.held }));
+  if (free > 0n) {
+    deps.bank.transfer(ctx, MARKET_EARNINGS, provider, free);
+    putProvider(ctx, provider, { ...p, earnings: p.held });
+  }
+  ctx.emit('market.withdraw', () => ({ provider: encodeAddress(provider), amount: free, held: p.held, deposits: lost.deposits, lostBids: lost.bids, more: lost.more ? 1 : 0 }));
   return free;
+}
+
+/** Lost bids one withdraw takes back (a provider with more sends another; the tx's work stays bounded). */
+export const MAX_RECLAIM = 256;
+
+/**
+ * Removes up to MAX_RECLAIM of the provider's lost bids (on orders no longer taking bids), each
+ * with a `market.bid.removed` event (reason `lost`), and returns their deposits in one transfer.
+ */
+function reclaimLostBids(ctx: Context, deps: MarketDeps, provider: Bytes): { bids: number; deposits: bigint; more: boolean } {
+  const [s, e] = range(providerBidsPrefix(provider));
+  const orders: bigint[] = [];
+  let more = false;
+  for (const [k] of ctx.store.iterate(s, e)) {
+    const id = readU64b(k, s.length);
+    if (getOrder(ctx.store, id)?.status === 'open') continue;
+    if (orders.length === MAX_RECLAIM) {
+      more = true;
+      break;
+    }
+    orders.push(id);
+  }
+  let deposits = 0n;
+  for (const id of orders) {
+    const o = getOrder(ctx.store, id) as OrderRecord;
+    const b = getBid(ctx.store, id, provider) as BidRecord;
+    removeBid(ctx, deps, id, o, provider, b, 'lost', false);
+    deposits += b.deposit;
+    putOrder(ctx, id, o);
+  }
+  if (deposits > 0n) deps.bank.transfer(ctx, MARKET_ESCROW, provider, deposits);
+  return { bids: orders.length, deposits, more };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ test('market key strings: the same bytes as the key builders, for any id and any
       assert.equal(K.providerKeyS(p), toKeyString(K.providerKey(p)));
       assert.equal(K.providerLeaseKeyS(p, b), toKeyString(K.providerLeaseKey(p, b)));
       assert.equal(K.providerActiveKeyS(p, b), toKeyString(K.providerActiveKey(p, b)));
+      assert.equal(K.providerBidKeyS(p, a), toKeyString(K.providerBidKey(p, a)));
       assert.equal(K.openKeyS(a), toKeyString(K.openKey(a)));
       assert.equal(K.wakeKeyS(a, b), toKeyString(K.wakeKey(a, b)));
       assert.equal(K.usageKeyS(p), toKeyString(K.usageKey(p)));

@@ -14,6 +14,7 @@ export const ORDER_LEASES_PREFIX = utf8('market/ol/');
 export const PROVIDER_PREFIX = utf8('market/p/');
 export const PROVIDER_LEASES_PREFIX = utf8('market/pl/');
 export const PROVIDER_ACTIVE_PREFIX = utf8('market/pa/');
+export const PROVIDER_BIDS_PREFIX = utf8('market/pb/');
 export const CUSTOMER_ORDERS_PREFIX = utf8('market/co/');
 export const OPEN_PREFIX = utf8('market/open/');
 export const WAKE_PREFIX = utf8('market/w/');
@@ -40,6 +41,8 @@ export const providerLeaseKey = (provider: Bytes, lease: bigint): Bytes => conca
 export const providerLeasesPrefix = (provider: Bytes): Bytes => concat(PROVIDER_LEASES_PREFIX, provider);
 export const providerActiveKey = (provider: Bytes, lease: bigint): Bytes => concat(PROVIDER_ACTIVE_PREFIX, provider, u64b(lease));
 export const providerActivePrefix = (provider: Bytes): Bytes => concat(PROVIDER_ACTIVE_PREFIX, provider);
+export const providerBidKey = (provider: Bytes, order: bigint): Bytes => concat(PROVIDER_BIDS_PREFIX, provider, u64b(order));
+export const providerBidsPrefix = (provider: Bytes): Bytes => concat(PROVIDER_BIDS_PREFIX, provider);
 export const customerOrderKey = (customer: Bytes, order: bigint): Bytes => concat(CUSTOMER_ORDERS_PREFIX, customer, u64b(order));
 export const customerOrdersPrefix = (customer: Bytes): Bytes => concat(CUSTOMER_ORDERS_PREFIX, customer);
 export const openKey = (order: bigint): Bytes => concat(OPEN_PREFIX, u64b(order));
@@ -85,6 +88,7 @@ export const orderLeaseKeyS = (order: bigint, lease: bigint): string => keyS(ORD
 export const providerKeyS = (provider: Bytes): string => keyS(PROVIDER_PREFIX, provider);
 export const providerLeaseKeyS = (provider: Bytes, lease: bigint): string => keyS(PROVIDER_LEASES_PREFIX, provider, lease);
 export const providerActiveKeyS = (provider: Bytes, lease: bigint): string => keyS(PROVIDER_ACTIVE_PREFIX, provider, lease);
+export const providerBidKeyS = (provider: Bytes, order: bigint): string => keyS(PROVIDER_BIDS_PREFIX, provider, order);
 export const openKeyS = (order: bigint): string => keyS(OPEN_PREFIX, order);
 export const wakeKeyS = (height: bigint, order: bigint): string => keyS(WAKE_PREFIX, height, order);
 export const usageKeyS = (device: Bytes): string => keyS(USAGE_PREFIX, device);

@@ -13,7 +13,8 @@ import { getCredits } from '../credits/keeper.js';
 import { NO_CAPABILITIES, deviceSignBytes, makerSignBytes, type Capabilities } from '../devices/types.js';
 import { TREASURY } from '../rewards/keeper.js';
 import { MARKET_EARNINGS, MARKET_ESCROW, activeLeaseIdsOf, bidsOf, getLease, getOrder, getProvider, leaseIdsOf, reputationOf } from './keeper.js';
-import { ORDER_PREFIX, range, readU64b } from './keys.js';
+import { ORDER_PREFIX, PROVIDER_BIDS_PREFIX, range, readU64b } from './keys.js';
+import { marketParams } from './params.js';
 import type { LeaseRecord, OrderRecord } from './types.js';
 
 const GW = 1_000_000n;
@@ -94,6 +95,7 @@ function checkBooks(store: KVReader): void {
   let deposits = 0n;
   let earnings = 0n;
   const providers = new Set<string>();
+  const bidIndex: string[] = [];
   const [s, e] = range(ORDER_PREFIX);
   for (const [k] of store.iterate(s, e)) {
     const id = readU64b(k, s.length);
@@ -102,7 +104,11 @@ function checkBooks(store: KVReader): void {
     if (o.denom === 'ugw') escrowUgw += o.escrow;
     const bids = bidsOf(store, id);
     assert.equal(bids.length, o.bids, `order ${id}: bid count`);
-    for (const b of bids) deposits += b.deposit;
+    for (const b of bids) {
+      deposits += b.deposit;
+      bidIndex.push(`${toHex(b.provider)}/${id}`);
+    }
+    if (o.status === 'closed') assert.equal(bids.length, 0, `order ${id}: a closed order keeps no bid`);
     let active = 0;
     let rate = 0n;
     let paid = 0n;
@@ -121,6 +127,10 @@ function checkBooks(store: KVReader): void {
     assert.equal(paid, o.paid, `order ${id}: paid = sum of its leases' paid`);
     if (o.status === 'closed') assert.equal(o.escrow, 0n, `order ${id}: a closed order keeps no escrow`);
   }
+  // Every stored bid, standing or lost, is in its provider's bid index, and nothing else is.
+  const [ps, pe] = range(PROVIDER_BIDS_PREFIX);
+  const indexed = [...store.iterate(ps, pe)].map(([k]) => `${toHex(k.subarray(ps.length, ps.length + 20))}/${readU64b(k, ps.length + 20)}`);
+  assert.deepEqual(indexed.sort(), bidIndex.sort(), 'provider bid index = stored bids');
   for (const p of [p1, p2, p3]) {
     const r = getProvider(store, p.address);
     if (r) {
@@ -156,7 +166,19 @@ test('market: order → bids → the cheaper eligible bid wins at the window’s
     const l = getLease(c.app.state, lid as bigint) as LeaseRecord;
     assert.equal(encodeAddress(l.provider), encodeAddress(p2.address), 'the cheaper bid won');
     assert.equal(l.price, 800n);
-    assert.equal(bidsOf(c.app.state, id).length, 0, 'the losing bid was refunded');
+    // The losing bid stays (matching does no work per loser) until its provider withdraws.
+    assert.deepEqual(bidsOf(c.app.state, id).map((b) => encodeAddress(b.provider)), [encodeAddress(p1.address)], 'the losing bid stays, lost');
+    checkBooks(c.app.state);
+    const p1Before = getAccount(c.app.state, p1.address).balance;
+    const w1 = await c.ok(p1, 'market/withdraw', {});
+    const deposit = marketParams.defaults.bidDeposit;
+    assert.equal(getAccount(c.app.state, p1.address).balance, p1Before + deposit - 50_000n, 'the deposit back, minus the tx fee');
+    assert.equal(bidsOf(c.app.state, id).length, 0);
+    assert.deepEqual(
+      w1.events.filter((e) => e.type === 'market.bid.removed' || e.type === 'market.withdraw').map((e) => [e.type, e.attributes.find((a) => a.key === (e.type === 'market.withdraw' ? 'deposits' : 'reason'))?.value]),
+      [['market.bid.removed', 'lost'], ['market.withdraw', deposit.toString()]],
+    );
+    await c.fails(p1, 'market/withdraw', {}, 'market.NOTHING_TO_WITHDRAW', /no lost bid/);
     checkBooks(c.app.state);
     // Paid per block, settled lazily: a withdraw settles to now.
     await c.until(o1.bidWindowEnd + 5n);
