@@ -15,6 +15,10 @@
  *      shards at once. Each shard has a one-piece hand-off (ShardBody): the encoder waits until
  *      the upload took the previous piece, so a slow provider slows reading instead of filling
  *      memory (about depth × (k + m) pieces in flight whatever the file's size).
+ *      A provider whose upload fails (refused, unreachable, a bad acknowledgment) does not stop
+ *      the others: its lease is closed and the shard goes to the order's best lost bid (the
+ *      losing bids stay on the order; market/accept-bid takes one for an active order short of
+ *      its leases), then only the replaced shards are encoded and sent again (up to 3 rounds).
  *   6. Every acknowledgment is verified (signed over lease, root and size by the lease's
  *      provider), then storage/create-deal records the roots and acks on chain.
  *
@@ -30,16 +34,19 @@ import { fromHex } from '../core/bytes.js';
 import { errorMessage, GroundworkError, InvalidInputError } from '../core/errors.js';
 import { encodeAddress, type Signer } from '../core/keys.js';
 import type { Client } from '../client/client.js';
+import { acceptBid } from '../client/actions/acceptBid.js';
+import { closeLease } from '../client/actions/closeLease.js';
 import { closeOrder } from '../client/actions/closeOrder.js';
 import { createDeal } from '../client/actions/createDeal.js';
 import { createOrder } from '../client/actions/createOrder.js';
 import { getAccount } from '../client/actions/getAccount.js';
+import { getBids } from '../client/actions/getBids.js';
 import { getDeal } from '../client/actions/getDeal.js';
 import { getOrder } from '../client/actions/getOrder.js';
 import { getParams } from '../client/actions/getParams.js';
 import { getProvider } from '../client/actions/getProvider.js';
 import { getStatus } from '../client/actions/getStatus.js';
-import type { MarketLease } from '../client/marketViews.js';
+import type { MarketBid, MarketLease } from '../client/marketViews.js';
 import { encodeFile, writeShards, type ShardSink } from './encode.js';
 import { OrderFlowError } from './errors.js';
 import { ProviderHttpError, uploadShard, type UploadShardReturnType } from './http.js';
@@ -56,7 +63,7 @@ import { DEFAULT_DATA_SHARDS, DEFAULT_PARITY_SHARDS, fileLayout, type Manifest }
  *   MATCH_TIMEOUT      the order was not matched in time, or the chain stopped making blocks
  *   PROVIDER_UNKNOWN   a lease's provider has no registration (so no host to upload to)
  *   FILE_CHANGED       the file changed between the two passes
- *   UPLOAD_FAILED      a shard's upload failed (the provider's code is in the message and cause)
+ *   UPLOAD_FAILED      a shard's upload failed and no other bid could take it (the provider's code is in the message and cause)
  *   DEAL_FAILED        storage/create-deal failed
  * `order` is the order made, if any; `orderClosed` whether it was closed again (escrow back).
  */
@@ -98,6 +105,8 @@ export type PutStatus =
   | { type: 'bidding'; order: bigint; height: bigint; bidWindowEnd: bigint; bids: number }
   | { type: 'matched'; order: bigint; leases: PutLease[] }
   | { type: 'shard-uploaded'; shard: number; lease: bigint; provider: string }
+  /** The upload to `from` failed (`reason`): its lease was closed and the shard goes to `to`, a lost bid taken instead. */
+  | { type: 'shard-replaced'; shard: number; from: PutLease; to: PutLease; reason: string }
   | { type: 'deal-created'; order: bigint; hash: string; height: bigint; reserve: bigint }
   | { type: 'order-closed'; order: bigint; refunded: bigint };
 
@@ -206,12 +215,14 @@ class ShardBody implements AsyncIterable<Uint8Array> {
   private pending: { bytes: Uint8Array; taken: () => void; refused: (e: unknown) => void } | undefined;
   private reader: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void } | undefined;
   private ended = false;
+  private dropped = false;
   private error: unknown;
 
   constructor(private readonly shard: number) {}
 
   write(piece: Uint8Array): Promise<void> {
     if (this.error !== undefined) return Promise.reject(this.error);
+    if (this.dropped) return Promise.resolve();
     const bytes = Buffer.from(piece);
     if (this.reader) {
       const r = this.reader;
@@ -231,6 +242,13 @@ class ShardBody implements AsyncIterable<Uint8Array> {
       this.reader = undefined;
       r.resolve({ value: undefined, done: true });
     }
+  }
+
+  /** Its upload stopped: the encoder's pieces for this shard go nowhere from now on (the others go on). */
+  drop(): void {
+    this.dropped = true;
+    this.pending?.taken();
+    this.pending = undefined;
   }
 
   fail(e: unknown): void {
@@ -258,8 +276,9 @@ class ShardBody implements AsyncIterable<Uint8Array> {
         });
       },
       return: () => {
-        // The upload stopped reading (done, or refused early): a waiting write must not hang.
-        if (!this.ended || this.pending) this.fail(new BodyStopped(this.shard));
+        // The upload stopped reading (done, or refused early): a waiting write must not hang,
+        // and the other shards go on (the upload's own result says whether this one failed).
+        if (!this.ended || this.pending) this.drop();
         return Promise.resolve({ value: undefined, done: true });
       },
     };
@@ -349,66 +368,173 @@ function secondary(e: unknown): boolean {
   return e instanceof BodyStopped || (e instanceof ProviderHttpError && e.code === 'ABORTED');
 }
 
+/** One shard's upload: the provider's verified acknowledgment, or why it failed. */
+type UploadOutcome = { ok: true; ack: UploadShardReturnType } | { ok: false; error: unknown };
+
 /**
- * Pass 2: re-encodes the file and streams shard j into lease j's upload, all at once. Resolves
- * with the verified acks in shard order; rejects with the first failure that is not merely a
- * consequence of another (the others are aborted).
+ * Pass 2 for `targets` (one lease per shard; all shards, or the ones being placed again):
+ * re-encodes the file and streams each target's shard into its lease's upload, all at once; the
+ * pieces of other shards go nowhere. A failed upload does not stop the others (its pieces go
+ * nowhere from then on). Resolves with each target's outcome, by shard; throws only when the
+ * file cannot be read or the caller aborts (every upload is then aborted).
  */
-async function uploadAll(path: string, manifest: Manifest, leases: PutLease[], signer: Signer, chainId: string, opts: PutFileOptions): Promise<UploadShardReturnType[]> {
-  const n = leases.length;
+async function uploadShards(path: string, manifest: Manifest, targets: readonly PutLease[], signer: Signer, chainId: string, opts: PutFileOptions): Promise<Map<number, UploadOutcome>> {
   const ctl = new AbortController();
   const onAbort = () => ctl.abort(opts.signal?.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const bodies = leases.map((_, j) => new ShardBody(j));
-  const sent = new Array<number>(n).fill(0);
-  const total = manifest.shardBytes * n;
-  const failures: { shard: number | undefined; error: unknown }[] = [];
-  const fail = (shard: number | undefined, error: unknown) => {
-    failures.push({ shard, error });
-    for (const b of bodies) b.fail(error);
-    ctl.abort();
-  };
-
-  const uploads = leases.map(async (l, j) => {
+  const bodies = new Map(targets.map((l) => [l.shard, new ShardBody(l.shard)]));
+  const sent = new Map<number, number>();
+  const total = manifest.shardBytes * targets.length;
+  const outcomes = new Map<number, UploadOutcome>();
+  let failed = 0;
+  const uploads = targets.map(async (l) => {
+    const body = bodies.get(l.shard) as ShardBody;
     try {
       const ack = await uploadShard(l.hostUri, {
         lease: l.lease,
-        root: fromHex(l.root, `shard ${j} root`),
+        root: fromHex(l.root, `shard ${l.shard} root`),
         bytes: manifest.shardBytes,
         pieceSize: manifest.pieceSize,
         key: signer,
         chainId,
-        body: bodies[j] as ShardBody,
+        body,
         expectedProvider: l.provider,
         idleTimeoutMs: opts.uploadIdleTimeoutMs ?? 120_000,
         signal: ctl.signal,
         onProgress: (bytes) => {
-          sent[j] = bytes;
-          opts.onProgress?.({ phase: 'upload', done: sent.reduce((a, b) => a + b, 0), total });
+          sent.set(l.shard, bytes);
+          let done = 0;
+          for (const v of sent.values()) done += v;
+          opts.onProgress?.({ phase: 'upload', done, total });
         },
       });
-      opts.onStatus?.({ type: 'shard-uploaded', shard: j, lease: l.lease, provider: l.provider });
-      return ack;
+      outcomes.set(l.shard, { ok: true, ack });
+      opts.onStatus?.({ type: 'shard-uploaded', shard: l.shard, lease: l.lease, provider: l.provider });
     } catch (e) {
-      fail(j, e);
-      throw e;
+      outcomes.set(l.shard, { ok: false, error: e });
+      body.drop();
+      // Nobody left to send to: stop reading the file.
+      if (++failed === targets.length) ctl.abort(new BodyStopped(l.shard));
     }
   });
-  const sink: ShardSink = { write: (j, piece) => (bodies[j] as ShardBody).write(piece) };
+  const sink: ShardSink = { write: (j, piece) => bodies.get(j)?.write(piece) ?? Promise.resolve() };
+  let readError: unknown;
   const writing = writeShards(readFileChunks(path), manifest, sink, { signal: ctl.signal }).then(
     () => {
-      for (const b of bodies) b.end();
+      for (const b of bodies.values()) b.end();
     },
-    (e: unknown) => fail(undefined, e),
+    (e: unknown) => {
+      if (failed === targets.length) return; // stopped because every upload failed
+      readError = e;
+      for (const b of bodies.values()) b.fail(e);
+      ctl.abort(e);
+    },
   );
-  const results = await Promise.allSettled([writing, ...uploads]);
+  await Promise.all([writing, ...uploads]);
   opts.signal?.removeEventListener('abort', onAbort);
-  if (failures.length === 0) return results.slice(1).map((r) => (r as PromiseFulfilledResult<UploadShardReturnType>).value);
+  if (opts.signal?.aborted) throw opts.signal.reason;
+  if (readError !== undefined) throw readError;
+  return outcomes;
+}
 
-  const first = failures.find((f) => !secondary(f.error)) ?? (failures[0] as (typeof failures)[number]);
-  if (first.shard === undefined) throw first.error;
-  const l = leases[first.shard] as PutLease;
-  throw new PutError('UPLOAD_FAILED', `uploading shard ${first.shard} to ${l.provider} (lease ${l.lease}) failed: ${errorMessage(first.error)}`, { cause: first.error });
+/** UPLOAD_FAILED for shard `l.shard`, with why. */
+function uploadFailed(l: PutLease, error: unknown, more = ''): PutError {
+  return new PutError('UPLOAD_FAILED', `uploading shard ${l.shard} to ${l.provider} (lease ${l.lease}) failed: ${errorMessage(error)}${more}`, { cause: error });
+}
+
+/**
+ * The bids an order can still take, best first: none from `exclude` (providers that hold or held
+ * one of its leases); providers in `last` after all others; then cheapest, earliest, lowest
+ * address. Put uses it to replace a provider whose upload failed, repair to choose new holders.
+ */
+export function rankBids(bids: readonly MarketBid[], exclude: ReadonlySet<string>, last: ReadonlySet<string> = new Set()): MarketBid[] {
+  return bids
+    .filter((b) => !exclude.has(b.provider))
+    .sort((a, b) => {
+      const la = last.has(a.provider);
+      const lb = last.has(b.provider);
+      if (la !== lb) return la ? 1 : -1;
+      if (a.price !== b.price) return a.price < b.price ? -1 : 1;
+      if (a.height !== b.height) return a.height < b.height ? -1 : 1;
+      return a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : 0;
+    });
+}
+
+/**
+ * A shard whose upload failed moves to the order's best lost bid: its lease is closed (the
+ * order is then short of a lease) and the bid accepted, which starts a lease on the new
+ * provider. Resolves with the new lease, or undefined when no bid is left to take.
+ */
+async function replaceLease(client: Client, signer: Signer, order: bigint, failed: PutLease, tried: Set<string>, opts: PutFileOptions): Promise<PutLease | undefined> {
+  const timeoutMs = opts.txTimeoutMs ?? 60_000;
+  await closeLease(client, { signer, lease: failed.lease, timeoutMs });
+  const { bids } = await getBids(client, { order });
+  for (const b of rankBids(bids, tried)) {
+    tried.add(b.provider);
+    let lease: bigint;
+    try {
+      lease = (await acceptBid(client, { signer, order, provider: b.provider, timeoutMs })).leaseId;
+    } catch (e) {
+      // Taken back by its provider, or no longer eligible: the next one.
+      if (e instanceof GroundworkError && /BID_NOT_FOUND|INELIGIBLE/.test(e.code)) continue;
+      throw e;
+    }
+    const rec = await getProvider(client, { address: b.provider });
+    if (!rec) continue;
+    return { shard: failed.shard, lease, provider: b.provider, hostUri: rec.hostUri, price: b.price, root: failed.root };
+  }
+  return undefined;
+}
+
+/** Rounds of replacements before a put gives up on a shard (each takes another bid). */
+const MAX_REPLACEMENT_ROUNDS = 3;
+
+/**
+ * Uploads every shard (pass 2); a shard whose provider refuses or fails is placed again on the
+ * order's best lost bid (replaceLease) and uploaded again, up to MAX_REPLACEMENT_ROUNDS, while
+ * at least one upload succeeded (closing every lease would close the order). `leases` is
+ * updated in place. Resolves with the acks by shard; UPLOAD_FAILED when a shard found no home.
+ */
+async function uploadWithReplacements(
+  client: Client,
+  signer: Signer,
+  order: bigint,
+  path: string,
+  info: FileInfo,
+  manifest: Manifest,
+  leases: PutLease[],
+  chainId: string,
+  opts: PutFileOptions,
+): Promise<Map<number, UploadShardReturnType>> {
+  const acks = new Map<number, UploadShardReturnType>();
+  const tried = new Set(leases.map((l) => l.provider));
+  let targets: PutLease[] = leases;
+  for (let round = 0; ; round++) {
+    const outcomes = await uploadShards(path, manifest, targets, signer, chainId, opts);
+    const failed: Array<{ lease: PutLease; error: unknown }> = [];
+    for (const l of targets) {
+      const o = outcomes.get(l.shard) as UploadOutcome;
+      if (o.ok) acks.set(l.shard, o.ack);
+      else failed.push({ lease: l, error: o.error });
+    }
+    if (failed.length === 0) return acks;
+    const first = failed.find((f) => !secondary(f.error)) ?? (failed[0] as (typeof failed)[number]);
+    if (acks.size === 0) throw uploadFailed(first.lease, first.error);
+    if (round === MAX_REPLACEMENT_ROUNDS) throw uploadFailed(first.lease, first.error, ` (${round} replacements tried)`);
+    targets = [];
+    for (const f of failed) {
+      opts.signal?.throwIfAborted();
+      const next = await replaceLease(client, signer, order, f.lease, tried, opts);
+      if (!next) throw uploadFailed(f.lease, f.error, '; no other bid on the order was left to take its place');
+      opts.onStatus?.({ type: 'shard-replaced', shard: f.lease.shard, from: f.lease, to: next, reason: errorMessage(f.error) });
+      leases[f.lease.shard] = next;
+      targets.push(next);
+    }
+    const now = await statInput(path);
+    if (now.size !== info.size || now.mtimeMs !== info.mtimeMs) {
+      throw new PutError('FILE_CHANGED', `${path} changed while it was being stored (${info.size} → ${now.size} bytes); store it again once nothing writes to it`, { order });
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -523,7 +649,7 @@ export async function putFile(client: Client, signer: Signer, path: string, opts
       throw new PutError('FILE_CHANGED', `${path} changed while it was being stored (${info.size} → ${now.size} bytes); store it again once nothing writes to it`, { order });
     }
     opts.signal?.throwIfAborted();
-    const acks = await uploadAll(path, manifest, leases, signer, chainId, opts);
+    const acks = await uploadWithReplacements(client, signer, order, path, info, manifest, leases, chainId, opts);
 
     // 6. The deal.
     let deal;
@@ -536,7 +662,7 @@ export async function putFile(client: Client, signer: Signer, path: string, opts
         m,
         pieceSize: manifest.pieceSize,
         segments: BigInt(manifest.segments),
-        shards: leases.map((l, j) => ({ lease: l.lease, root: l.root, ack: { pubKey: (acks[j] as UploadShardReturnType).pubKey, signature: (acks[j] as UploadShardReturnType).signature } })),
+        shards: leases.map((l, j) => ({ lease: l.lease, root: l.root, ack: { pubKey: (acks.get(j) as UploadShardReturnType).pubKey, signature: (acks.get(j) as UploadShardReturnType).signature } })),
         timeoutMs: txTimeoutMs,
       });
     } catch (e) {

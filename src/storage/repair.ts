@@ -63,7 +63,7 @@ import { OrderFlowError } from './errors.js';
 import { checkManifestAgainstDeal } from './get.js';
 import { fetchPiece, ProviderHttpError, uploadShard, type UploadShardReturnType } from './http.js';
 import type { Manifest } from './layout.js';
-import { abandonOrder, matchDeadline, sleep, type OrderFlowOptions, type PutLease } from './put.js';
+import { abandonOrder, matchDeadline, rankBids, sleep, type OrderFlowOptions, type PutLease } from './put.js';
 import { pieceRootOf, ShardRootBuilder } from './piecehash.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -349,20 +349,9 @@ function popcount(mask: number): number {
 /**
  * The bids a repair may accept, best first: none from `holders` (providers of the deal's active
  * shards: the chain refuses them); providers of the deal's lost shards after all others (they
- * lost a shard once); then cheapest, earliest, lowest address.
+ * lost a shard once); then cheapest, earliest, lowest address (put's ranking, rankBids).
  */
-export function rankRepairBids(bids: readonly MarketBid[], holders: ReadonlySet<string>, lostProviders: ReadonlySet<string>): MarketBid[] {
-  return bids
-    .filter((b) => !holders.has(b.provider))
-    .sort((a, b) => {
-      const la = lostProviders.has(a.provider);
-      const lb = lostProviders.has(b.provider);
-      if (la !== lb) return la ? 1 : -1;
-      if (a.price !== b.price) return a.price < b.price ? -1 : 1;
-      if (a.height !== b.height) return a.height < b.height ? -1 : 1;
-      return a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : 0;
-    });
-}
+export const rankRepairBids = (bids: readonly MarketBid[], holders: ReadonlySet<string>, lostProviders: ReadonlySet<string>): MarketBid[] => rankBids(bids, holders, lostProviders);
 
 // ---------------------------------------------------------------------------------------------
 // Steps

@@ -114,8 +114,8 @@ export interface StorageNetOptions {
   /** Genesis params per module (merged over the defaults). */
   params?: Record<string, Record<string, unknown>>;
   blockTimeMs?: number;
-  /** Each provider's storage capacity (bytes). */
-  capacityBytes?: number;
+  /** Each provider's storage capacity (bytes), or provider i's (0-based). */
+  capacityBytes?: number | ((i: number) => number);
   proverPollMs?: number;
 }
 
@@ -247,7 +247,7 @@ export async function startStorageNet(o: StorageNetOptions): Promise<StorageNet>
         pricing: { type: 'fixed', price: String(o.price?.(p.i) ?? 100n + 10n * BigInt(p.i)) },
         metricsListen: '',
         reconcileEveryBlocks: 5,
-        storage: { capacityBytes: o.capacityBytes ?? 2 ** 31, proverPollMs: o.proverPollMs ?? 250 },
+        storage: { capacityBytes: (typeof o.capacityBytes === 'function' ? o.capacityBytes(p.i) : o.capacityBytes) ?? 2 ** 31, proverPollMs: o.proverPollMs ?? 250 },
       };
       writeFileSync(join(pHome, 'provider.json'), JSON.stringify(config, null, 2));
       const prov: StorageProvider = {

@@ -370,6 +370,12 @@ escrow refunded. Besides the escrow, the deal holds a repair reserve (storage.re
           case 'shard-uploaded':
             if (!bar) cli.note(`  shard ${s.shard} stored by ${s.provider} (lease ${s.lease})`);
             break;
+          case 'shard-replaced':
+            bar?.stop();
+            bar = undefined;
+            barPhase = undefined; // the replaced shards' upload gets a bar of its own
+            cli.note(`  shard ${s.shard}: ${s.from.provider} failed (${s.reason}); lease ${s.from.lease} closed, the shard goes to ${s.to.provider} (lease ${s.to.lease}, a losing bid taken instead)`);
+            break;
           case 'deal-created':
             bar?.stop();
             bar = undefined;

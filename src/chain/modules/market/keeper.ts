@@ -477,14 +477,18 @@ export function cancelBid(ctx: Context, deps: MarketDeps, provider: Bytes, order
 export function acceptBid(ctx: Context, deps: MarketDeps, sender: Bytes, order: bigint, provider: Bytes): bigint {
   const o = mustOrder(ctx.store, order);
   if (!equals(o.customer, sender)) throw MarketErrors.NOT_CUSTOMER(`order ${order} belongs to ${encodeAddress(o.customer)}`);
-  if (o.status !== 'open') throw MarketErrors.ORDER_NOT_OPEN(`order ${order} is ${o.status}: it takes no more leases`);
+  // An active order short of its leases (the customer closed one) takes a lost bid as a replacement.
+  const replacing = o.status === 'active' && o.activeLeases < o.replicas;
+  if (o.status !== 'open' && !replacing) {
+    throw MarketErrors.ORDER_NOT_OPEN(`order ${order} is ${o.status}${o.status === 'active' ? ` with all ${o.replicas} of its leases running` : ''}: it takes no more leases`);
+  }
   const b = getBid(ctx.store, order, provider);
   if (!b) throw MarketErrors.BID_NOT_FOUND(`${encodeAddress(provider)} has no bid on order ${order}`);
   const e = eligibility(ctx.store, deps, o, provider, b.device);
   if (e.providerReasons.length > 0 || e.deviceReasons.length > 0) throw MarketErrors.INELIGIBLE(`the bid can no longer win: ${reasonsText(e)}`);
   settleOrder(ctx, deps, order, o);
   const lease = startLease(ctx, order, o, provider, b);
-  if (o.activeLeases >= o.replicas) {
+  if (o.status === 'open' && o.activeLeases >= o.replicas) {
     o.status = 'active';
     ctx.store.delete(openKeyS(order));
     emitMatched(ctx, order, o);

@@ -220,6 +220,58 @@ test('market: order → bids → the cheaper eligible bid wins at the window’s
   }
 });
 
+test('market: a lost bid stays until withdraw; the customer takes it to replace a lease it closed (and not while the order has all its leases)', async () => {
+  const c = await setup();
+  try {
+    // A third provider, so a 2-lease order has a loser.
+    await c.ok(p3, 'devices/onboard', {
+      kind: 'storage',
+      deviceKey: d3.publicKey,
+      maker: 'acme',
+      makerSignature: acme.sign(makerSignBytes('test-chain', 'storage', d3.publicKey)),
+      deviceSignature: d3.sign(deviceSignBytes('test-chain', p3.address)),
+      capabilities: storageCaps,
+    });
+    await c.ok(p3, 'staking/delegate', { operator: p3.address, amount: 200n * GW });
+    await c.ok(p3, 'market/register-provider', { hostUri: 'http://127.0.0.1:8702', attributes: [] });
+    await c.ok(customer, 'market/create-order', orderMsg({ replicas: 2, duration: 50n }));
+    const id = lastOrderId(c.app.state);
+    await c.ok(p1, 'market/bid', { order: id, device: d1.publicKey, price: 300n });
+    await c.ok(p2, 'market/bid', { order: id, device: d2.publicKey, price: 200n });
+    await c.ok(p3, 'market/bid', { order: id, device: d3.publicKey, price: 400n });
+    await c.until((getOrder(c.app.state, id) as OrderRecord).bidWindowEnd);
+    const o1 = getOrder(c.app.state, id) as OrderRecord;
+    assert.deepEqual([o1.status, o1.activeLeases, o1.bids], ['active', 2, 1], 'p1 and p2 won; p3 lost and its bid stays');
+    checkBooks(c.app.state);
+    const full = await c.fails(customer, 'market/accept-bid', { order: id, provider: p3.address }, 'market.ORDER_NOT_OPEN');
+    assert.match(full.log, /with all 2 of its leases running/);
+    // p1's upload failed, say: the customer closes its lease and takes p3's lost bid instead.
+    const [l1] = leaseIdsOf(c.app.state, id).filter((lid) => encodeAddress((getLease(c.app.state, lid) as LeaseRecord).provider) === encodeAddress(p1.address));
+    await c.ok(customer, 'market/close-lease', { lease: l1 as bigint, reason: null });
+    assert.equal((getOrder(c.app.state, id) as OrderRecord).activeLeases, 1);
+    await c.fails(p2, 'market/accept-bid', { order: id, provider: p3.address }, 'market.NOT_CUSTOMER');
+    await c.fails(customer, 'market/accept-bid', { order: id, provider: p1.address }, 'market.BID_NOT_FOUND');
+    const r = await c.ok(customer, 'market/accept-bid', { order: id, provider: p3.address });
+    const created = r.events.find((e) => e.type === 'market.lease.created');
+    assert.ok(created, 'a lease for p3');
+    const o2 = getOrder(c.app.state, id) as OrderRecord;
+    assert.deepEqual([o2.status, o2.activeLeases, o2.bids, o2.rate], ['active', 2, 0, 600n], 'two leases again, at 200 + 400');
+    checkBooks(c.app.state);
+    await c.fails(customer, 'market/accept-bid', { order: id, provider: p3.address }, 'market.ORDER_NOT_OPEN');
+    // The replacement is paid per block like the others.
+    await c.block();
+    await c.block();
+    await c.ok(customer, 'market/topup', { order: id, amount: 1n });
+    const l3 = BigInt(created.attributes.find((a) => a.key === 'lease')?.value ?? '0');
+    const lr = getLease(c.app.state, l3) as LeaseRecord;
+    assert.equal(lr.paid, 400n * (BigInt(c.app.height) - lr.startHeight), 'every block since its start at 400');
+    assert.ok(lr.paid > 0n);
+    checkBooks(c.app.state);
+  } finally {
+    await c.close();
+  }
+});
+
 test('market: region, attributes, replicas across providers, early accept, customer close with refund, lease expiry, DC escrow', async () => {
   const c = await setup();
   try {

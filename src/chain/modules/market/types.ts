@@ -110,7 +110,7 @@ export const closeLeaseMsgCodec = struct('MsgCloseLease', { lease: u64, reason: 
 /** `market/topup`: the customer adds to an order's escrow. */
 export const topupMsgCodec = struct('MsgTopup', { order: u64, amount: u128 });
 
-/** `market/withdraw`: the provider settles its active leases and takes its earnings (ugw) to its balance. */
+/** `market/withdraw`: the provider settles its active leases, takes its earnings (ugw) to its balance and takes back its lost bids' deposits. */
 export const withdrawMsgCodec = struct('MsgWithdraw', {});
 
 // ---------------------------------------------------------------------------------------------
