@@ -45,23 +45,29 @@ async function setup(marketParams: Record<string, string> = {}): Promise<TestCha
     },
   });
   // Two providers with a storage device each (p1 in Paris, p2 in Tokyo), stake, registration.
-  for (const [p, d, cell] of [
-    [p1, d1, paris],
-    [p2, d2, tokyo],
-  ] as const) {
-    await c.ok(p, 'devices/onboard', {
-      kind: 'storage',
-      deviceKey: d.publicKey,
-      maker: 'acme',
-      makerSignature: acme.sign(makerSignBytes('test-chain', 'storage', d.publicKey)),
-      deviceSignature: d.sign(deviceSignBytes('test-chain', p.address)),
-      capabilities: storageCaps,
-    });
-    await c.ok(p, 'devices/assert-location', { device: d.publicKey, cell });
-    await c.ok(p, 'staking/delegate', { operator: p.address, amount: 200n * GW });
-    await c.ok(p, 'market/register-provider', { hostUri: 'http://127.0.0.1:8700', attributes: [{ key: 'tier', value: 'home' }] });
-  }
+  await addProvider(c, p1, d1, paris);
+  await addProvider(c, p2, d2, tokyo);
   return c;
+}
+
+/** `devices/onboard` of storage device `d` (made by acme) for `p`. */
+function onboardMsg(p: Ed25519Key, d: Ed25519Key, capabilities: Capabilities = storageCaps) {
+  return {
+    kind: 'storage',
+    deviceKey: d.publicKey,
+    maker: 'acme',
+    makerSignature: acme.sign(makerSignBytes('test-chain', 'storage', d.publicKey)),
+    deviceSignature: d.sign(deviceSignBytes('test-chain', p.address)),
+    capabilities,
+  };
+}
+
+/** A provider with a storage device (located in `cell`), self-bonded stake and a registration. */
+async function addProvider(c: TestChain, p: Ed25519Key, d: Ed25519Key, cell?: string): Promise<void> {
+  await c.ok(p, 'devices/onboard', onboardMsg(p, d));
+  if (cell) await c.ok(p, 'devices/assert-location', { device: d.publicKey, cell });
+  await c.ok(p, 'staking/delegate', { operator: p.address, amount: 200n * GW });
+  await c.ok(p, 'market/register-provider', { hostUri: 'http://127.0.0.1:8700', attributes: [{ key: 'tier', value: 'home' }] });
 }
 
 function orderMsg(o: Partial<{ bytes: bigint; duration: bigint; replicas: number; region: string[]; attrs: { key: string; value: string }[]; minRep: number; maxPrice: bigint; denom: 'ugw' | 'dc'; deposit: bigint; window: bigint }> = {}) {
@@ -224,16 +230,7 @@ test('market: a lost bid stays until withdraw; the customer takes it to replace 
   const c = await setup();
   try {
     // A third provider, so a 2-lease order has a loser.
-    await c.ok(p3, 'devices/onboard', {
-      kind: 'storage',
-      deviceKey: d3.publicKey,
-      maker: 'acme',
-      makerSignature: acme.sign(makerSignBytes('test-chain', 'storage', d3.publicKey)),
-      deviceSignature: d3.sign(deviceSignBytes('test-chain', p3.address)),
-      capabilities: storageCaps,
-    });
-    await c.ok(p3, 'staking/delegate', { operator: p3.address, amount: 200n * GW });
-    await c.ok(p3, 'market/register-provider', { hostUri: 'http://127.0.0.1:8702', attributes: [] });
+    await addProvider(c, p3, d3);
     await c.ok(customer, 'market/create-order', orderMsg({ replicas: 2, duration: 50n }));
     const id = lastOrderId(c.app.state);
     await c.ok(p1, 'market/bid', { order: id, device: d1.publicKey, price: 300n });
@@ -354,14 +351,7 @@ test('market: bad input is refused with a clear error and changes nothing', asyn
     assert.equal(snapshot(), before, 'refused bids change nothing');
     // A provider without stake.
     await c.ok(p3, 'market/register-provider', { hostUri: 'http://127.0.0.1:8701', attributes: [] });
-    await c.ok(p3, 'devices/onboard', {
-      kind: 'storage',
-      deviceKey: d3.publicKey,
-      maker: 'acme',
-      makerSignature: acme.sign(makerSignBytes('test-chain', 'storage', d3.publicKey)),
-      deviceSignature: d3.sign(deviceSignBytes('test-chain', p3.address)),
-      capabilities: { ...storageCaps, capacityBytes: 2n * GiB },
-    });
+    await c.ok(p3, 'devices/onboard', onboardMsg(p3, d3, { ...storageCaps, capacityBytes: 2n * GiB }));
     await c.fails(p3, 'market/bid', { order: id, device: d3.publicKey, price: 10n }, 'market.INSUFFICIENT_STAKE');
     await c.ok(p3, 'staking/delegate', { operator: p3.address, amount: 200n * GW });
     // Capacity: 2 GiB free; an order for 3 GiB cannot be served.
