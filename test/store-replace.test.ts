@@ -5,7 +5,8 @@
  * lease, takes the third provider's losing bid (it stays on the order, lost) and uploads the shard
  * there: the deal is made on the two others and the file comes back byte for byte. A 2+1 put,
  * which needs all three, has no losing bid to fall back on: it fails with UPLOAD_FAILED and its
- * order is closed and refunded.
+ * order is closed and refunded. A put paid in Data Credits (--denom dc) stores and reads back the
+ * same way.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStorageNet } from '../src/testkit/storage.js';
 
-test('store put: a provider that refuses its shard is replaced by a losing bid; with none left the put fails and refunds', { timeout: 300_000 }, async () => {
+test('store put: a provider that refuses its shard is replaced by a losing bid; paid in DC; with no bid left the put fails and refunds', { timeout: 300_000 }, async () => {
   const net = await startStorageNet({
     chainId: 'store-replace',
     providers: 3,
@@ -48,6 +49,17 @@ test('store put: a provider that refuses its shard is replaced by a losing bid; 
     const back = join(net.home, 'file.out');
     await net.run(['store', 'get', order, '-o', back]);
     assert.ok(readFileSync(back).equals(data), 'the file comes back byte for byte');
+
+    // Paid in Data Credits: the same flow, the escrow in DC (the order says so).
+    const dc = await net.run(['store', 'put', file, '--key', 'cust', '--duration', '1000', '--max-price', '500', '--denom', 'dc', '--bid-window', '10', '--k', '1', '--m', '1']);
+    assert.match(dc.stdout, /DC\/block/);
+    const dcOrder = /as order ([0-9]+)/.exec(dc.stdout)?.[1] as string;
+    assert.equal((await net.json<{ order: { denom: string } }>(['market', 'order', 'show', dcOrder])).order.denom, 'dc');
+    const dcBack = join(net.home, 'file.dc.out');
+    await net.run(['store', 'get', dcOrder, '-o', dcBack]);
+    assert.ok(readFileSync(dcBack).equals(data), 'the DC-paid file comes back byte for byte');
+    const badDc = await net.run(['store', 'put', file, '--key', 'cust', '--duration', '1000', '--max-price', '0.001gw', '--denom', 'dc'], false);
+    assert.match(badDc.stderr, /is not a DC amount: this is a Data Credit amount/);
 
     // 2+1 needs all three: no losing bid is left when p0 refuses.
     const f = await net.run([...put, '--k', '2', '--m', '1', '--json'], false);

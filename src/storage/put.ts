@@ -41,11 +41,13 @@ import { createDeal } from '../client/actions/createDeal.js';
 import { createOrder } from '../client/actions/createOrder.js';
 import { getAccount } from '../client/actions/getAccount.js';
 import { getBids } from '../client/actions/getBids.js';
+import { getCredits } from '../client/actions/getCredits.js';
 import { getDeal } from '../client/actions/getDeal.js';
 import { getOrder } from '../client/actions/getOrder.js';
 import { getParams } from '../client/actions/getParams.js';
 import { getProvider } from '../client/actions/getProvider.js';
 import { getStatus } from '../client/actions/getStatus.js';
+import type { Denom } from '../chain/modules/market/types.js';
 import type { MarketBid, MarketLease } from '../client/marketViews.js';
 import { encodeFile, writeShards, type ShardSink } from './encode.js';
 import { OrderFlowError } from './errors.js';
@@ -134,11 +136,13 @@ export interface PutFileOptions extends OrderFlowOptions<PutProgress, PutStatus>
   m?: number;
   /** How long each lease runs, blocks. */
   durationBlocks: bigint;
-  /** Highest price per block per lease, ugw. */
+  /** Highest price per block per lease, in `denom`. */
   maxPrice: bigint;
+  /** What the leases are paid in (default ugw): tokens, or Data Credits (burned as the providers' storage work once their proofs verify). */
+  denom?: Denom;
   /** Blocks the order takes bids (default 10). */
   bidWindowBlocks?: bigint;
-  /** Escrow funded now, ugw (default: maxPrice × (k + m) × durationBlocks). */
+  /** Escrow funded now, in `denom` (default: maxPrice × (k + m) × durationBlocks). */
   deposit?: bigint;
   /** Recorded in the manifest (default: the file's base name). */
   name?: string;
@@ -157,6 +161,9 @@ export interface PutFileReturnType {
 }
 
 const DEFAULT_BID_WINDOW = 10n;
+
+/** A price in its denomination, for messages. */
+const priceText = (v: bigint, denom: Denom = 'ugw'): string => (denom === 'dc' ? `${v} DC` : formatAmount(v));
 
 // ---------------------------------------------------------------------------------------------
 // The file
@@ -559,13 +566,25 @@ export async function putFile(client: Client, signer: Signer, path: string, opts
   // Before the file is read (minutes, for a big one): the node answers and the account can pay
   // the escrow and the deal's repair reserve.
   const customer = encodeAddress(signer.address);
-  const [account, params] = await Promise.all([getAccount(client, { address: customer }), getParams(client)]);
+  const denom = opts.denom ?? 'ugw';
+  const [account, params, credits] = await Promise.all([
+    getAccount(client, { address: customer }),
+    getParams(client),
+    denom === 'dc' ? getCredits(client, { address: customer }) : undefined,
+  ]);
   const repairFee = BigInt(String((params.storage as { repairFee?: unknown } | undefined)?.repairFee ?? '0'));
-  const needed = deposit + repairFee * BigInt(m);
+  const reserve = repairFee * BigInt(m);
+  const needed = (denom === 'ugw' ? deposit : 0n) + reserve;
   if (account.balance < needed) {
     throw new InvalidInputError(
       'INSUFFICIENT_FUNDS',
-      `${customer} holds ${formatAmount(account.balance)} but storing this file needs ${formatAmount(needed)} plus fees (escrow ${formatAmount(deposit)}${m > 0 ? ` + repair reserve ${formatAmount(repairFee)} × ${m}` : ''}): fund it, or lower the max price, duration or deposit`,
+      `${customer} holds ${formatAmount(account.balance)} but storing this file needs ${formatAmount(needed)} plus fees (${denom === 'ugw' ? `escrow ${formatAmount(deposit)}` : 'the escrow is in DC'}${m > 0 ? ` + repair reserve ${formatAmount(repairFee)} × ${m}` : ''}): fund it, or lower the max price, duration or deposit`,
+    );
+  }
+  if (credits && credits.credits < deposit) {
+    throw new InvalidInputError(
+      'INSUFFICIENT_CREDITS',
+      `${customer} holds ${credits.credits} DC but the escrow needs ${deposit} DC: buy more (groundwork credits mint), or lower the max price, duration or deposit`,
     );
   }
 
@@ -576,7 +595,7 @@ export async function putFile(client: Client, signer: Signer, path: string, opts
     spec: { type: 'storage', value: { bytes: BigInt(layout.shardBytes), durationBlocks: opts.durationBlocks } },
     replicas: n,
     maxPrice: opts.maxPrice,
-    denom: 'ugw',
+    denom,
     deposit,
     bidWindowBlocks: opts.bidWindowBlocks ?? DEFAULT_BID_WINDOW,
     timeoutMs: txTimeoutMs,
@@ -618,7 +637,7 @@ export async function putFile(client: Client, signer: Signer, path: string, opts
     if (matched.order.status === 'closed') {
       const e = new PutError(
         'NO_BIDS',
-        `no provider took order ${order} (${matched.order.closeReason ?? 'closed'}): nobody bid at most ${formatAmount(opts.maxPrice)} per block for ${n} × ${manifest.shardBytes} bytes; raise the max price, or see who could serve such an order with "groundwork market order explain ${order}"; the escrow was refunded`,
+        `no provider took order ${order} (${matched.order.closeReason ?? 'closed'}): nobody bid at most ${priceText(opts.maxPrice, opts.denom)} per block for ${n} × ${manifest.shardBytes} bytes; raise the max price, or see who could serve such an order with "groundwork market order explain ${order}"; the escrow was refunded`,
         { order },
       );
       e.orderClosed = true;
@@ -628,7 +647,7 @@ export async function putFile(client: Client, signer: Signer, path: string, opts
     if (active.length < n) {
       throw new PutError(
         'NOT_ENOUGH_LEASES',
-        `only ${active.length} of the ${n} providers needed took order ${order}: a ${k}+${m} code puts each of its ${n} shards on its own provider; lower k + m to at most ${active.length} or raise the max price (${formatAmount(opts.maxPrice)} per block now)`,
+        `only ${active.length} of the ${n} providers needed took order ${order}: a ${k}+${m} code puts each of its ${n} shards on its own provider; lower k + m to at most ${active.length} or raise the max price (${priceText(opts.maxPrice, opts.denom)} per block now)`,
         { order },
       );
     }

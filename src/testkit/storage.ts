@@ -199,7 +199,8 @@ export async function startStorageNet(o: StorageNetOptions): Promise<StorageNet>
     const gPath = homePaths(home).genesis;
     const g = JSON.parse(readFileSync(gPath, 'utf8')) as { app: Record<string, unknown> };
     g.app.devices = { makers: [{ name: 'acme', pubKey: maker.info.publicKey }] };
-    g.app.credits = { balances: cast.map((p) => ({ address: p.address, amount: '100000000' })) };
+    // Providers need DC to onboard devices; customers may pay storage in DC.
+    g.app.credits = { balances: [...cast.map((p) => p.address), ...[...customers.values()].map((c) => c.address)].map((address) => ({ address, amount: '100000000' })) };
     writeFileSync(gPath, JSON.stringify(g, null, 2));
     node = await startNode(home);
     events = await EventLog.open(node.url);

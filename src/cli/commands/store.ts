@@ -35,7 +35,7 @@ import { putFile, statInput, type PutStatus } from '../../storage/put.js';
 import { repairDeal, RepairError, type RepairStatus } from '../../storage/repair.js';
 import { Cli, parseIntArg, readPassphrase } from '../context.js';
 import { formatBytes } from './device.js';
-import { parseBlocks, parseDenomAmount, parseId, parsePrice } from './market.js';
+import { formatIn, parseBlocks, parseDenom, parseDenomAmount, parseId, parsePrice } from './market.js';
 
 // ---------------------------------------------------------------------------------------------
 // Manifests in <home>/store
@@ -278,6 +278,7 @@ interface PutOpts extends KeyOpts {
   maxPrice?: string;
   bidWindow: string;
   deposit?: string;
+  denom: string;
   name?: string;
 }
 
@@ -308,7 +309,8 @@ Every file's manifest, with its encryption key, is saved as <home>/store/<order>
     .option('--k <n>', `data shards: any k of the k + m rebuild the file (1-${MAX_DATA_SHARDS})`, '4')
     .option('--m <n>', `parity shards: the file survives m providers lost (0-${MAX_PARITY_SHARDS})`, '2')
     .option('--duration <blocks>', 'how long the providers keep it, in blocks (required)')
-    .option('--max-price <amount>', 'highest price per block per provider, e.g. 1000ugw or 0.001gw (required)')
+    .option('--max-price <amount>', 'highest price per block per provider, e.g. 1000ugw or 0.001gw, or a whole number of DC with --denom dc (required)')
+    .option('--denom <denom>', 'pay in tokens (ugw) or Data Credits (dc: escrowed, burned as the providers\' storage work once their proofs verify)', 'ugw')
     .option('--bid-window <blocks>', 'blocks the order takes bids before the cheapest win', '10')
     .option('--deposit <amount>', 'escrow funded now (default: the whole duration at the max price for every provider)')
     .option('--name <name>', "name recorded in the manifest (default: the file's name)")
@@ -331,12 +333,13 @@ escrow refunded. Besides the escrow, the deal holds a repair reserve (storage.re
       if (opts.duration === undefined) throw new InvalidInputError('INVALID_ARGUMENT', '--duration <blocks> is required: how long the providers keep the file, e.g. --duration 100000');
       if (opts.maxPrice === undefined) throw new InvalidInputError('INVALID_ARGUMENT', '--max-price <amount> is required: the most you pay per block per provider, e.g. --max-price 1000ugw');
       const durationBlocks = parseBlocks(opts.duration, '--duration');
-      const maxPrice = parsePrice(opts.maxPrice, 'ugw', '--max-price');
+      const denom = parseDenom(opts.denom);
+      const maxPrice = parsePrice(opts.maxPrice, denom, '--max-price');
       const bidWindowBlocks = parseBlocks(opts.bidWindow, '--bid-window');
-      const deposit = opts.deposit === undefined ? undefined : parseDenomAmount(opts.deposit, 'ugw', '--deposit');
+      const deposit = opts.deposit === undefined ? undefined : parseDenomAmount(opts.deposit, denom, '--deposit');
       const n = BigInt(k + m);
       if (deposit !== undefined && deposit < maxPrice * n) {
-        throw new InvalidInputError('market.INSUFFICIENT_DEPOSIT', `--deposit ${formatAmount(deposit)} does not cover one block of every lease: at least ${formatAmount(maxPrice * n)} (max price × ${k + m} providers)`);
+        throw new InvalidInputError('market.INSUFFICIENT_DEPOSIT', `--deposit ${formatIn(deposit, denom)} does not cover one block of every lease: at least ${formatIn(maxPrice * n, denom)} (max price × ${k + m} providers)`);
       }
       const path = resolve(file);
       // The file first: a typo costs nothing, not even a passphrase prompt.
@@ -355,7 +358,7 @@ escrow refunded. Besides the escrow, the deal holds a repair reserve (storage.re
             cli.note(`hashed ${s.manifest.name} (${formatBytes(BigInt(s.manifest.size))}): ${code(s.manifest.k, s.manifest.m)} shards of ${formatBytes(BigInt(s.manifest.shardBytes))}`);
             break;
           case 'order-created':
-            cli.note(`order ${s.order} created (escrow ${formatAmount(s.deposit)}, fee ${formatAmount(s.fee)}); bids until the end of block ${s.bidWindowEnd}`);
+            cli.note(`order ${s.order} created (escrow ${formatIn(s.deposit, denom)}, fee ${formatAmount(s.fee)}); bids until the end of block ${s.bidWindowEnd}`);
             break;
           case 'bidding':
             // Quiet while the hashing bar runs (it would break its line); the count shows after.
@@ -408,6 +411,7 @@ escrow refunded. Besides the escrow, the deal holds a repair reserve (storage.re
           m,
           durationBlocks,
           maxPrice,
+          denom,
           bidWindowBlocks,
           ...(deposit !== undefined ? { deposit } : {}),
           ...(opts.name !== undefined ? { name: opts.name } : {}),
@@ -434,8 +438,8 @@ escrow refunded. Besides the escrow, the deal holds a repair reserve (storage.re
       cli.out(
         [
           `Stored ${mf.name} (${formatBytes(BigInt(mf.size))}) as order ${r.order}: ${code(mf.k, mf.m)} shards of ${formatBytes(BigInt(mf.shardBytes))} on ${r.leases.length} providers`,
-          ...r.leases.map((l) => `  shard ${String(l.shard).padEnd(2)} lease ${String(l.lease).padEnd(6)} ${l.provider}  ${formatAmount(l.price)}/block  ${l.hostUri}`),
-          `  costs ${formatAmount(rate)} per block (${formatAmount(rate * durationBlocks)} over ${durationBlocks} blocks; escrow ${formatAmount(r.deposit)}); repair reserve ${formatAmount(r.deal.reserve)}`,
+          ...r.leases.map((l) => `  shard ${String(l.shard).padEnd(2)} lease ${String(l.lease).padEnd(6)} ${l.provider}  ${formatIn(l.price, denom)}/block  ${l.hostUri}`),
+          `  costs ${formatIn(rate, denom)} per block (${formatIn(rate * durationBlocks, denom)} over ${durationBlocks} blocks; escrow ${formatIn(r.deposit, denom)}); repair reserve ${formatAmount(r.deal.reserve)}`,
           `  sha256 ${mf.sha256}`,
           `  manifest (holds the file key: back it up): ${saved}`,
           'next:',
@@ -454,6 +458,7 @@ escrow refunded. Besides the escrow, the deal holds a repair reserve (storage.re
           manifest: saved,
           customer,
           deposit: r.deposit,
+          denom,
           ratePerBlock: rate,
           durationBlocks,
           leases: r.leases,

@@ -753,11 +753,10 @@ export function settleOrder(ctx: Context, deps: MarketDeps, id: bigint, o: Order
     for (const i of paidIdx) {
       const lease = (inputs[i] as { lease: LeaseRecord }).lease;
       const amount = r.paid[i] as bigint;
-      deps.credits.burnEscrowedCredits(ctx, amount, 'market/lease');
       lease.earned += amount;
-      const d = deps.devices.get(ctx.store, lease.device);
-      const live = d && (d.status === 'active' || d.status === 'warned');
-      deps.rewards.recordWork(ctx, { recipient: lease.provider, pool: lease.kind, units: amount, reason: 'market-lease', ...(live ? { device: lease.device } : {}) });
+      // A gated lease's DC stay escrowed, held, until verification releases (burns) or forfeits them.
+      if (lease.gated) lease.held += amount;
+      else burnAsWork(ctx, deps, lease, amount);
     }
   }
   for (const i of paidIdx) {
@@ -894,7 +893,19 @@ export function gateLease(ctx: Context, deps: MarketDeps, id: bigint): void {
   if (l.status === 'active' && !l.gated) putLease(ctx, id, { ...l, gated: true });
 }
 
-/** Verification passed (or the lease ended normally): what lease `id` earned up to now becomes withdrawable. Returns the amount released. */
+/** DC paid for a lease: burned, and recorded as the provider's work in the resource's reward pool (the device named while it is live). */
+function burnAsWork(ctx: Context, deps: MarketDeps, lease: LeaseRecord, amount: bigint): void {
+  deps.credits.burnEscrowedCredits(ctx, amount, 'market/lease');
+  const d = deps.devices.get(ctx.store, lease.device);
+  const live = d && (d.status === 'active' || d.status === 'warned');
+  deps.rewards.recordWork(ctx, { recipient: lease.provider, pool: lease.kind, units: amount, reason: 'market-lease', ...(live ? { device: lease.device } : {}) });
+}
+
+/**
+ * Verification passed (or the lease ended normally): what lease `id` earned up to now is
+ * released — ugw become withdrawable; DC are burned and count as the provider's work. Returns
+ * the amount released (in the order's denomination).
+ */
 export function releaseLease(ctx: Context, deps: MarketDeps, id: bigint): bigint {
   const l0 = getLease(ctx.store, id);
   if (!l0 || !l0.gated) return 0n;
@@ -905,8 +916,10 @@ export function releaseLease(ctx: Context, deps: MarketDeps, id: bigint): bigint
   }
   const l = getLease(ctx.store, id) as LeaseRecord;
   if (l.held === 0n) return 0n;
-  const p = getProvider(ctx.store, l.provider) as ProviderRecord;
-  putProvider(ctx, l.provider, { ...p, held: p.held - l.held });
+  if (l.denom === 'ugw') {
+    const p = getProvider(ctx.store, l.provider) as ProviderRecord;
+    putProvider(ctx, l.provider, { ...p, held: p.held - l.held });
+  } else burnAsWork(ctx, deps, l, l.held);
   putLease(ctx, id, { ...l, held: 0n });
   ctx.emit('market.lease.released', () => ({ lease: id, provider: encodeAddress(l.provider), amount: l.held }));
   return l.held;
@@ -921,16 +934,21 @@ export function forfeitLease(ctx: Context, deps: MarketDeps, id: bigint): bigint
   const l = getLease(ctx.store, id);
   if (!l || l.held === 0n) return 0n;
   const amount = l.held;
-  const p = getProvider(ctx.store, l.provider) as ProviderRecord;
-  putProvider(ctx, l.provider, { ...p, earnings: p.earnings - amount, held: p.held - amount });
+  const dc = l.denom !== 'ugw';
+  if (!dc) {
+    const p = getProvider(ctx.store, l.provider) as ProviderRecord;
+    putProvider(ctx, l.provider, { ...p, earnings: p.earnings - amount, held: p.held - amount });
+  }
   putLease(ctx, id, { ...l, held: 0n, earned: l.earned - amount, paid: l.paid - amount });
   const o = mustOrder(ctx.store, l.order);
   o.paid -= amount;
   if (o.status === 'closed') {
-    deps.bank.transfer(ctx, MARKET_EARNINGS, o.customer, amount);
+    // DC never left the credits escrow: released back to the customer's balance.
+    if (dc) deps.credits.releaseCredits(ctx, o.customer, amount);
+    else deps.bank.transfer(ctx, MARKET_EARNINGS, o.customer, amount);
     o.refunded += amount;
   } else {
-    deps.bank.transfer(ctx, MARKET_EARNINGS, MARKET_ESCROW, amount);
+    if (!dc) deps.bank.transfer(ctx, MARKET_EARNINGS, MARKET_ESCROW, amount);
     o.escrow += amount;
     rewake(ctx, deps, l.order, o);
   }

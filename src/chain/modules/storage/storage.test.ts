@@ -9,6 +9,7 @@ import { testKey } from '../../../testkit/index.js';
 import { testChain, type TestChain } from '../../../testkit/chain.js';
 import type { Event } from '../../events.js';
 import { getAccount } from '../bank/keeper.js';
+import { getCredits } from '../credits/keeper.js';
 import { NO_CAPABILITIES, deviceSignBytes, makerSignBytes } from '../devices/types.js';
 import { getDevice } from '../devices/keeper.js';
 import { MARKET_EARNINGS, getLease, getOrder, getProvider, leaseIdsOf } from '../market/keeper.js';
@@ -50,7 +51,7 @@ async function setup(extra: Record<string, unknown> = {}): Promise<TestChain> {
     balances: [customer, ...providers.map((x) => x.p)].map((k) => [k, 10_000n * GW] as [Ed25519Key, bigint]),
     app: {
       devices: { makers: [{ name: 'acme', pubKey: toHex(acme.publicKey) }] },
-      credits: { balances: providers.map((x) => ({ address: encodeAddress(x.p.address), amount: '100000000' })) },
+      credits: { balances: [customer, ...providers.map((x) => x.p)].map((k) => ({ address: encodeAddress(k.address), amount: '100000000' })) },
       storage: { params: { periodBlocks: PERIOD.toString(), leavesPerChallenge: 2, missesToLose: 2, retrievalFailuresToFault: 2 } },
       ...extra,
     },
@@ -71,7 +72,7 @@ async function setup(extra: Record<string, unknown> = {}): Promise<TestChain> {
 }
 
 /** A storage order of `replicas` leases, bid on by `bidders` (in that price order) and matched; returns order id and lease ids. */
-async function buyLeases(c: TestChain, bidders: number[]): Promise<{ order: bigint; leases: bigint[] }> {
+async function buyLeases(c: TestChain, bidders: number[], denom: 'ugw' | 'dc' = 'ugw'): Promise<{ order: bigint; leases: bigint[] }> {
   const r = await c.ok(customer, 'market/create-order', {
     spec: { type: 'storage', value: { bytes: 1n << 20n, durationBlocks: 200n } },
     replicas: bidders.length,
@@ -79,7 +80,7 @@ async function buyLeases(c: TestChain, bidders: number[]): Promise<{ order: bigi
     attributes: [],
     minReputationBps: 0,
     maxPrice: 1000n,
-    denom: 'ugw',
+    denom,
     deposit: 1_000_000n,
     bidWindowBlocks: 6n,
   });
@@ -97,6 +98,19 @@ async function buyLeases(c: TestChain, bidders: number[]): Promise<{ order: bigi
 
 function ack(k: Ed25519Key, lease: bigint, root: Bytes, bytes = SHARD_BYTES) {
   return { pubKey: k.publicKey, signature: k.sign(shardAckSignBytes(CHAIN, lease, root, bytes)) };
+}
+
+/** `storage/create-deal` of a 2+1 deal: shard j on lease j, acked by provider j (unless `acks` are given). */
+function dealMsg(order: bigint, leases: bigint[], shards: Shard[], acks = leases.map((l, j) => ack((providers[j] as { p: Ed25519Key }).p, l, (shards[j] as Shard).root))) {
+  return {
+    order,
+    size: 10_000n,
+    k: 2,
+    m: 1,
+    pieceSize: PIECE,
+    segments: SEGMENTS,
+    shards: leases.map((lease, j) => ({ lease, root: (shards[j] as Shard).root, ack: acks[j] })),
+  };
 }
 
 function answer(c: TestChain, s: Shard, order: bigint, shard: number, period: bigint, forge = false) {
@@ -125,15 +139,7 @@ test('storage deal: create, challenges answered, missed and forged proofs punish
   try {
     const { order, leases } = await buyLeases(c, [0, 1, 2]);
     const shards = [makeShard(), makeShard(), makeShard()];
-    const deal = (acks = leases.map((l, j) => ack((providers[j] as { p: Ed25519Key }).p, l, (shards[j] as Shard).root))) => ({
-      order,
-      size: 10_000n,
-      k: 2,
-      m: 1,
-      pieceSize: PIECE,
-      segments: SEGMENTS,
-      shards: leases.map((lease, j) => ({ lease, root: (shards[j] as Shard).root, ack: acks[j] })),
-    });
+    const deal = (acks?: ReturnType<typeof ack>[]) => dealMsg(order, leases, shards, acks);
     // Bad deals: each refused with its reason.
     const wrongSigner = leases.map((l, j) => ack((providers[(j + 1) % 3] as { p: Ed25519Key }).p, l, (shards[j] as Shard).root));
     await c.fails(customer, 'storage/create-deal', deal(wrongSigner), 'storage.INVALID_ACK', /not the lease's provider/);
@@ -295,6 +301,47 @@ test('storage: the miss that loses a shard closes its lease as failed-verificati
     assert.equal(getDevice(c.app.state, (providers[0] as { d: Ed25519Key }).d.publicKey)?.status, 'jailed');
     assert.equal(getLease(c.app.state, lease)?.closeReason, 'failed-verification');
     assert.equal(getDeal(c.app.state, order)?.shards[0]?.status, 'lost');
+  } finally {
+    await c.close();
+  }
+});
+
+test('storage deal paid in DC: payments stay escrowed while held; a verified proof burns them as storage work, a lost shard returns them to the order', async () => {
+  const c = await setup();
+  try {
+    const { order, leases } = await buyLeases(c, [0, 1, 2], 'dc');
+    const shards = [makeShard(), makeShard(), makeShard()];
+    await c.ok(customer, 'storage/create-deal', dealMsg(order, leases, shards));
+    assert.ok(leases.every((l) => getLease(c.app.state, l)?.gated));
+    const { period } = await toPeriodStart(c);
+    // Settled to now: what each lease was paid since the deal is held, not burned, not work yet.
+    await c.ok(customer, 'market/topup', { order, amount: 1n });
+    const held = leases.map((l) => getLease(c.app.state, l)?.held ?? 0n);
+    assert.ok(held.every((h) => h > 0n), `held DC on every lease: ${held.join(', ')}`);
+    const o0 = getOrder(c.app.state, order);
+    assert.equal(o0?.deposited, (o0?.paid ?? 0n) + (o0?.refunded ?? 0n) + (o0?.escrow ?? 0n), 'deposited = paid (held included) + refunded + escrow');
+    // p0 proves: its held DC are burned and count as its storage work, with what accrued since.
+    const ok = await c.ok((providers[0] as { p: Ed25519Key }).p, 'storage/prove', { period, proofs: [answer(c, shards[0] as Shard, order, 0, period)] });
+    const released = BigInt(attr(ofType(ok.events, 'market.lease.released')[0] as Event, 'amount') as string);
+    assert.ok(released >= (held[0] as bigint));
+    const work = ofType(ok.events, 'rewards.contribution').filter((e) => attr(e, 'recipient') === encodeAddress((providers[0] as { p: Ed25519Key }).p.address));
+    assert.ok(work.length >= 1, 'the released DC count as storage work');
+    assert.equal(getLease(c.app.state, leases[0] as bigint)?.held, 0n);
+    // p2 forges: its held DC go back into the order's escrow (no work, nothing burned).
+    const escrowBefore = getOrder(c.app.state, order)?.escrow ?? 0n;
+    const forged = await c.ok((providers[2] as { p: Ed25519Key }).p, 'storage/prove', { period, proofs: [answer(c, shards[2] as Shard, order, 2, period, true)] });
+    const back = BigInt(attr(ofType(forged.events, 'market.lease.forfeited')[0] as Event, 'amount') as string);
+    assert.ok(back >= (held[2] as bigint));
+    assert.equal(ofType(forged.events, 'rewards.contribution').filter((e) => attr(e, 'recipient') === encodeAddress((providers[2] as { p: Ed25519Key }).p.address)).length, 0, 'no work for a forger');
+    const o1 = getOrder(c.app.state, order);
+    assert.ok((o1?.escrow ?? 0n) >= escrowBefore + back - 1000n * 3n, 'the forfeited DC are back in the escrow (less this block\'s payments)');
+    assert.equal(o1?.deposited, (o1?.paid ?? 0n) + (o1?.refunded ?? 0n) + (o1?.escrow ?? 0n));
+    // The customer ends it: the rest of the escrow comes back as DC.
+    const dcBefore = getCredits(c.app.state, customer.address);
+    await c.ok(customer, 'market/close-order', { order });
+    const o2 = getOrder(c.app.state, order);
+    assert.equal(o2?.status, 'closed');
+    assert.equal(getCredits(c.app.state, customer.address), dcBefore + (o1?.escrow ?? 0n) - ((o2?.paid ?? 0n) - (o1?.paid ?? 0n)), 'the unspent DC are back');
   } finally {
     await c.close();
   }
