@@ -55,6 +55,7 @@ test('store put: a provider that refuses its shard is replaced by a losing bid; 
     assert.match(dc.stdout, /DC\/block/);
     const dcOrder = /as order ([0-9]+)/.exec(dc.stdout)?.[1] as string;
     assert.equal((await net.json<{ order: { denom: string } }>(['market', 'order', 'show', dcOrder])).order.denom, 'dc');
+    assert.match((await net.run(['store', 'status', dcOrder])).stdout, /escrow: +[0-9,]+ DC \(owed now [0-9,]+ DC\)/);
     const dcBack = join(net.home, 'file.dc.out');
     await net.run(['store', 'get', dcOrder, '-o', dcBack]);
     assert.ok(readFileSync(dcBack).equals(data), 'the DC-paid file comes back byte for byte');

@@ -162,7 +162,7 @@ export interface PutFileReturnType {
 
 const DEFAULT_BID_WINDOW = 10n;
 
-/** A price in its denomination, for messages. */
+/** An amount in its denomination, for messages. */
 const priceText = (v: bigint, denom: Denom = 'ugw'): string => (denom === 'dc' ? `${v} DC` : formatAmount(v));
 
 // ---------------------------------------------------------------------------------------------
@@ -364,7 +364,7 @@ export async function abandonOrder(
     if (r?.order.status === 'closed') return { closed: true, text: `${what} ${order} is closed (${r.order.closeReason ?? 'closed'}) and its escrow was refunded` };
     const c = await closeOrder(client, { signer, order, timeoutMs: o.txTimeoutMs ?? 60_000 });
     o.onClosed?.(c.refunded);
-    return { closed: true, text: `${what} ${order} was closed and ${formatAmount(c.refunded)} refunded` };
+    return { closed: true, text: `${what} ${order} was closed and ${priceText(c.refunded, r?.order.denom)} refunded` };
   } catch (e) {
     return { closed: false, text: `closing ${what} ${order} failed (${errorMessage(e)}): close it with "groundwork market order close <key> ${order}" to get its escrow back` };
   }

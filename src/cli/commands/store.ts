@@ -610,7 +610,7 @@ The file survives m providers down: shards that fail are skipped. Output is writ
         cli.out([`order ${order}: no storage deal`, `  ${why}`, ...(rec ? [`  manifest: ${rec.path}`] : [])], { order, deal: null, orderStatus: o?.order.status ?? null, manifest: rec?.path ?? null });
         return;
       }
-      const preview = deal.status === 'active' ? await previewSettlement(client, { order }).catch(() => undefined) : undefined;
+      const [preview, denom] = deal.status === 'active' ? await Promise.all([previewSettlement(client, { order }).catch(() => undefined), getOrder(client, { id: order }).then((o) => o?.order.denom ?? 'ugw')]) : [undefined, 'ugw' as const];
       let manifestNote = rec ? `manifest ${rec.path}` : `no manifest in ${storeDir(cli.home)}: the file cannot be read back from this home`;
       if (rec) {
         try {
@@ -629,7 +629,7 @@ The file survives m providers down: shards that fail are skipped. Output is writ
         `created:   height ${deal.createdHeight}${deal.status === 'ended' ? `; ended at ${deal.endedHeight}` : ''}`,
         `reserve:   ${formatAmount(deal.reserve)} for repairs (${deal.repairs} so far)`,
         ...(preview
-          ? [`escrow:    ${formatAmount(preview.escrow)} (owed now ${formatAmount(preview.owed)}); ${preview.dryHeight === null ? 'no lease is paid from it' : `runs dry at height ${preview.dryHeight} (now ${preview.height}); top up with "groundwork lease topup"`}`]
+          ? [`escrow:    ${formatIn(preview.escrow, denom)} (owed now ${formatIn(preview.owed, denom)}); ${preview.dryHeight === null ? 'no lease is paid from it' : `runs dry at height ${preview.dryHeight} (now ${preview.height}); top up with "groundwork lease topup"`}`]
           : []),
         `local:     ${manifestNote}`,
         ...(answering !== undefined ? [`probe:     ${answering} of ${deal.k + deal.m} providers answered with a verified piece${answering < deal.k ? `: fewer than the ${deal.k} needed, the file cannot be read now` : ` (${deal.k} are needed)`}`] : []),
@@ -885,7 +885,7 @@ lost: nothing is bought. Fewer than k healthy shards: the file cannot be rebuilt
         if (encodeAddress(signer.address) !== deal.customer) throw new InvalidInputError('storage.NOT_CUSTOMER', `deal ${order} belongs to ${deal.customer}, not to ${encodeAddress(signer.address)}`);
         const r = await closeDeal(client, { signer, order, timeoutMs: 60_000 });
         const o = await getOrder(client, { id: order });
-        lines.push(`Deal ${order} ended: ${r.leasesClosed.length} lease(s) closed, repair reserve ${formatAmount(r.refunded)} returned${o ? `; the order's escrow refunded ${formatAmount(o.order.refunded)}` : ''}`, `  tx ${r.hash} (block ${r.height}, fee ${formatAmount(r.fee)})`);
+        lines.push(`Deal ${order} ended: ${r.leasesClosed.length} lease(s) closed, repair reserve ${formatAmount(r.refunded)} returned${o ? `; the order's escrow refunded ${formatIn(o.order.refunded, o.order.denom)}` : ''}`, `  tx ${r.hash} (block ${r.height}, fee ${formatAmount(r.fee)})`);
         Object.assign(json, { ended: true, leasesClosed: r.leasesClosed, reserveRefunded: r.refunded, escrowRefunded: o?.order.refunded ?? null, hash: r.hash, height: r.height, fee: r.fee });
       } else if (deal) {
         lines.push(`Deal ${order} had already ended at height ${deal.endedHeight}`);
@@ -897,7 +897,7 @@ lost: nothing is bought. Fewer than k healthy shards: the file cannot be rebuilt
         if (o && o.order.status !== 'closed') {
           const signer = await signerFor(cli, opts, o.order.customer);
           const r = await closeOrder(client, { signer, order, timeoutMs: 60_000 });
-          lines.push(`Order ${order} had no deal; closed it: ${formatAmount(r.refunded)} refunded`, `  tx ${r.hash} (block ${r.height}, fee ${formatAmount(r.fee)})`);
+          lines.push(`Order ${order} had no deal; closed it: ${formatIn(r.refunded, o.order.denom)} refunded`, `  tx ${r.hash} (block ${r.height}, fee ${formatAmount(r.fee)})`);
           Object.assign(json, { ended: false, orderClosed: true, escrowRefunded: r.refunded, hash: r.hash, height: r.height, fee: r.fee });
         } else {
           lines.push(`Order ${order} has no deal${o ? ` and is closed (${o.order.closeReason ?? 'closed'})` : ' on this chain'}`);
