@@ -1,7 +1,8 @@
 /**
- * The market module's JSON views as the node's API serves them (CONTRACTS.md, "Views"): u64 and
+ * The market module's JSON views as the node's API serves them (`GET /v1/q/market/...`): u64 and
  * u128 as decimal strings, device ids as lowercase hex, addresses bech32, the spec as a union
- * `{type, value}`. The agent reads only these; the SDK's market actions will serve the same shapes.
+ * `{type, value}`. The agent reads only these: the fields it uses of the SDK's views (bids and
+ * leases are the SDK's own), with the spec typed for the pricing strategies.
  */
 import type { CloseReason, Denom, ResourceKind } from '../chain/modules/market/types.js';
 
