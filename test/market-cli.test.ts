@@ -108,6 +108,9 @@ test('market CLI: order, explain, bid, window close, lease, payment, close and r
     const xHuman = (await run([...n, 'market', 'order', 'explain', orderId])).stdout;
     assert.match(xHuman, /1 of 2 registered provider\(s\) can win it/);
     assert.match(xHuman, /why not:[\s\S]*INSUFFICIENT_STAKE/);
+    // One provider only (what its agent asks): the same verdict, by key name or address.
+    const one = await json<{ providers: Array<{ provider: string; eligible: boolean; device: string | null }> }>([...n, 'market', 'order', 'explain', orderId, '--provider', 'prov']);
+    assert.deepEqual(one.providers.map((p) => [p.provider, p.eligible, p.device]), [[prov, true, device]]);
 
     // Bids that must be refused before anything is sent: state (and balances) unchanged.
     const provBalance = await balance(prov);
@@ -192,6 +195,7 @@ test('market CLI: order, explain, bid, window close, lease, payment, close and r
     await fails([...n, 'market', 'order', 'show', '999'], 'market.ORDER_NOT_FOUND');
     await fails([...n, 'lease', 'show', '999'], 'market.LEASE_NOT_FOUND');
     await fails([...n, 'market', 'order', 'explain', '999'], 'market.ORDER_NOT_FOUND');
+    await fails([...n, 'market', 'order', 'explain', orderId, '--provider', customer], /NOT_FOUND/, /is not a registered provider/);
 
     // Early accept: the customer takes the bid at once; closing the lease closes the order.
     const o2 = String((await json([...n, 'market', 'order', 'create', 'customer', '--kind', 'storage', '--size', '1GiB', '--duration', '500', '--max-price', '100ugw', '--bid-window', '600'])).order);

@@ -104,15 +104,9 @@ export function clientMarketChain(client: Client, signer: Signer): MarketChain {
         return { items: r.orders, next: r.next };
       }, max),
     async explain(order, provider) {
-      let after: string | undefined;
-      for (;;) {
-        const r = await orNull(q<{ providers: ExplainEntry[]; next: string | null }>('explain', { order, after, limit: String(PAGE) }));
-        if (!r) return null;
-        const mine = r.providers.find((p) => p.provider === provider);
-        if (mine) return mine;
-        if (!r.next || r.providers.length === 0) return null;
-        after = r.next;
-      }
+      // The one provider's verdict (all its devices): no paging through every registered provider.
+      const r = await orNull(q<{ providers: ExplainEntry[] }>('explain', { order, provider }));
+      return r?.providers.find((p) => p.provider === provider) ?? null;
     },
     async blockEvents(height) {
       const r = await client.request<{ txResults: Array<{ code: number; events: ChainEvent[] }>; beginEvents: ChainEvent[]; endEvents: ChainEvent[] }>('GET', `/v1/blocks/${height}/results`);

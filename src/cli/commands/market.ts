@@ -493,20 +493,22 @@ export function marketCommand(program: Command): void {
 
   order
     .command('explain <id>')
-    .description('for every registered provider: can it win this order, and if not, why (reason codes)')
+    .description('for every registered provider (or one: --provider): can it win this order, and if not, why (reason codes)')
     .option('--limit <n>', 'providers per request (1-100)', '100')
-    .action(async (idArg: string, opts: { limit: string }, cmd: Command) => {
+    .option('--provider <address|key>', 'only this provider, judged on every device it owns (the list judges each provider\'s first 64)')
+    .action(async (idArg: string, opts: { limit: string; provider?: string }, cmd: Command) => {
       const cli = new Cli(cmd);
       const client = cli.client();
       const id = parseId(idArg, 'order id');
       const limit = parseIntArg(opts.limit, '--limit', 1);
+      const only = opts.provider === undefined ? undefined : cli.resolveAddress(opts.provider);
       const { order: o } = await requireOrder(client, id);
       const rows: ProviderEligibility[] = [];
       let after: string | undefined;
       let status = o.status;
       let bidWindowEnd = o.bidWindowEnd;
       for (let page = 0; page < 1000; page++) {
-        const x = await explainOrder(client, { order: id, limit, ...(after !== undefined ? { after } : {}) });
+        const x = await explainOrder(client, { order: id, limit, ...(after !== undefined ? { after } : {}), ...(only !== undefined ? { provider: only } : {}) });
         rows.push(...x.providers);
         status = x.status;
         bidWindowEnd = x.bidWindowEnd;

@@ -8,6 +8,8 @@ export interface ExplainOrderParameters {
   /** Continue after this provider address (the previous page's `next`). */
   after?: string;
   limit?: number;
+  /** Only this provider (bech32), judged on every device it owns; NOT_FOUND if it is not registered. */
+  provider?: string;
 }
 
 /** Why a provider can or cannot win the order. */
@@ -38,11 +40,12 @@ export interface ExplainOrderReturnType {
 export type ExplainOrderErrorType = ClientError;
 
 /**
- * For every registered provider: whether it can win this order and, when not, every reason
- * with a code — so a customer whose order got no bids sees why instead of silence.
+ * For every registered provider (a page at a time; each judged on its first 64 devices of the
+ * kind), or for one (`provider`, every device): whether it can win this order and, when not,
+ * every reason with a code — so a customer whose order got no bids sees why instead of silence.
  */
 export async function explainOrder(client: Client, p: ExplainOrderParameters): Promise<ExplainOrderReturnType> {
-  const j = await marketQuery<Record<string, unknown>>(client, 'explain', { order: idArg(p.order), after: p.after, limit: p.limit });
+  const j = await marketQuery<Record<string, unknown>>(client, 'explain', { order: idArg(p.order), after: p.after, limit: p.limit, provider: p.provider });
   if (!Array.isArray(j.providers)) throw new ClientError('BAD_RESPONSE', "the node's explain answer has no providers list");
   return {
     order: big(j.order, 'explain.order'),

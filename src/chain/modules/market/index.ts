@@ -206,6 +206,10 @@ function u64(v: bigint): Buffer {
   return b;
 }
 
+/** Devices judged per provider: in a page of the explain list (bounded work per query), and for one provider (?provider=). */
+const EXPLAIN_LIST_MAX_DEVICES = 64;
+const EXPLAIN_ONE_MAX_DEVICES = 100_000;
+
 const ORDER_STATUS = ['open', 'active', 'closed'] as const;
 const LEASE_STATUS = ['active', 'closed'] as const;
 const KINDS = ['storage', 'compute', 'coverage'] as const;
@@ -362,36 +366,47 @@ export function marketModule(deps: MarketDeps): Module<null, MarketParams> {
       explain(store, args) {
         const id = argId(args, 'order');
         const o = mustOrderView(store, id);
-        const limit = argLimit(args);
-        const bids = new Map(bidsOf(store, id).map((b) => [encodeAddress(b.provider), b]));
-        const [s, e] = range(PROVIDER_PREFIX);
-        const start = args.after === undefined ? s : Buffer.concat([Buffer.from(providerKey(argAddr(args, 'after'))), Buffer.from([0])]);
-        const providers: unknown[] = [];
-        let next: string | null = null;
-        for (const [k] of store.iterate(start, e)) {
-          const who = Uint8Array.from(k.subarray(PROVIDER_PREFIX.length));
-          const addr = encodeAddress(who);
-          if (providers.length === limit) {
-            next = (providers[providers.length - 1] as { provider: string }).provider;
-            break;
-          }
-          const bid = bids.get(addr);
-          // The device to judge: the one it bid with, else its best (fewest problems) of the right kind.
-          const candidates = bid ? [bid.device] : deps.devices.of(store, who, 64).map((d) => d.id);
+        const open = o.status === 'open';
+        const head = { order: id.toString(), status: o.status, bidWindowEnd: o.bidWindowEnd.toString() };
+        /** One provider's verdict: on the device it bid with, else its best (fewest problems) device of the right kind among the first `maxDevices`. */
+        const judge = (who: Bytes, bid: (BidRecord & { provider: Bytes }) | undefined, maxDevices: number) => {
+          const candidates = bid ? [bid.device] : deps.devices.of(store, who, maxDevices).map((d) => d.id);
           let best: { device: Bytes | null; reasons: { code: string; message: string }[] } | undefined;
           for (const dev of candidates) {
             const el = eligibility(store, deps, o, who, dev);
             const reasons = [...el.providerReasons, ...el.deviceReasons];
             const wrongKind = el.deviceReasons.some((r) => r.code === 'WRONG_KIND');
             if (!wrongKind && (!best || reasons.length < best.reasons.length)) best = { device: dev, reasons };
+            if (best?.reasons.length === 0) break;
           }
           if (!best) {
             const el = eligibility(store, deps, o, who, new Uint8Array(32));
             best = { device: null, reasons: [...el.providerReasons, { code: 'NO_DEVICE', message: `no ${o.spec.type === 'coverage' ? 'hotspot' : o.spec.type} device owned by the provider` }] };
           }
-          providers.push({ provider: addr, eligible: best.reasons.length === 0, device: best.device ? toHex(best.device) : null, reasons: best.reasons, bid: bid ? bidView(id, bid, o.status === 'open') : null });
+          return { provider: encodeAddress(who), eligible: best.reasons.length === 0, device: best.device ? toHex(best.device) : null, reasons: best.reasons, bid: bid ? bidView(id, bid, open) : null };
+        };
+        if (args.provider !== undefined) {
+          // One provider (what its agent asks before bidding): every device it owns is considered.
+          const who = argAddr(args, 'provider');
+          if (!getProvider(store, who)) throw new InvalidInputError('NOT_FOUND', `${encodeAddress(who)} is not a registered provider`);
+          const b = getBid(store, id, who);
+          return { ...head, providers: [judge(who, b ? { ...b, provider: who } : undefined, EXPLAIN_ONE_MAX_DEVICES)], next: null };
         }
-        return { order: id.toString(), status: o.status, bidWindowEnd: o.bidWindowEnd.toString(), providers, next };
+        const limit = argLimit(args);
+        const bids = new Map(bidsOf(store, id).map((b) => [encodeAddress(b.provider), b]));
+        const [s, e] = range(PROVIDER_PREFIX);
+        const start = args.after === undefined ? s : Buffer.concat([Buffer.from(providerKey(argAddr(args, 'after'))), Buffer.from([0])]);
+        const providers: ReturnType<typeof judge>[] = [];
+        let next: string | null = null;
+        for (const [k] of store.iterate(start, e)) {
+          if (providers.length === limit) {
+            next = (providers[providers.length - 1] as { provider: string }).provider;
+            break;
+          }
+          const who = Uint8Array.from(k.subarray(PROVIDER_PREFIX.length));
+          providers.push(judge(who, bids.get(encodeAddress(who)), EXPLAIN_LIST_MAX_DEVICES));
+        }
+        return { ...head, providers, next };
       },
       'settle-preview'(store, args) {
         const id = argId(args, 'order');
