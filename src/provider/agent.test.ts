@@ -46,7 +46,6 @@ function fakeChain() {
       const o = c.orders.get(id);
       return o ? { ...o, bids: c.bids.has(id) ? [c.bids.get(id) as BidView] : [], leases: [...c.leases.values()].filter((l) => l.order === id) } : null;
     },
-    bids: async (order) => (c.bids.has(order) ? [c.bids.get(order) as BidView] : []),
     providerBids: async () => [...c.bids.values()],
     openOrders: async () => [...c.orders.values()].filter((o) => o.status === 'open'),
     explain: async (order) => ({ provider: ME, eligible: true, device: DEV, reasons: [], bid: c.bids.get(order) ?? null }),

@@ -32,9 +32,8 @@ export interface MarketChain {
   activeLeases(provider: string): Promise<LeaseView[]>;
   lease(id: string): Promise<LeaseView | null>;
   order(id: string): Promise<OrderDetail | null>;
-  bids(order: string): Promise<BidView[]>;
-  /** The provider's bids (standing and lost), the first page. */
-  providerBids(provider: string): Promise<BidView[]>;
+  /** The provider's bids (standing and lost), by order id, at most `max` (default 10,000). */
+  providerBids(provider: string, max?: number): Promise<BidView[]>;
   /** Orders taking bids now, at most `max`. */
   openOrders(max: number): Promise<OrderView[]>;
   /** The chain's eligibility verdict for `provider` on `order` (null: not listed, i.e. not registered). */
@@ -96,8 +95,11 @@ export function clientMarketChain(client: Client, signer: Signer): MarketChain {
       }),
     lease: (id) => orNull(q<LeaseView>('lease', { id })),
     order: (id) => orNull(q<OrderDetail>('order', { id })),
-    bids: async (order) => (await orNull(q<{ bids: BidView[] }>('bids', { order })))?.bids ?? [],
-    providerBids: async (provider) => (await q<{ bids: BidView[] }>('bids', { provider, limit: String(PAGE) })).bids,
+    providerBids: (provider, max) =>
+      all(async (after) => {
+        const r = await q<{ bids: BidView[]; next: string | null }>('bids', { provider, after, limit: String(PAGE) });
+        return { items: r.bids, next: r.next };
+      }, max),
     openOrders: (max) =>
       all(async (after) => {
         const r = await q<{ orders: OrderView[]; next: string | null }>('open-orders', { after, limit: String(PAGE) });
@@ -127,7 +129,7 @@ export function clientMarketChain(client: Client, signer: Signer): MarketChain {
 export async function readSnapshot(chain: MarketChain, local: LocalState, opts: { maxOpenOrders?: number } = {}): Promise<ChainSnapshot> {
   const me = chain.address;
   const height = await chain.height();
-  const [provider, activeLeases, open] = await Promise.all([chain.provider(me), chain.activeLeases(me), chain.openOrders(opts.maxOpenOrders ?? 1000)]);
+  const [provider, activeLeases, open, myBids] = await Promise.all([chain.provider(me), chain.activeLeases(me), chain.openOrders(opts.maxOpenOrders ?? 1000), chain.providerBids(me)]);
   const active = new Set(activeLeases.map((l) => l.id));
   const otherLeases: ChainSnapshot['otherLeases'] = {};
   for (const id of Object.keys(local.leases)) {
@@ -142,12 +144,9 @@ export async function readSnapshot(chain: MarketChain, local: LocalState, opts: 
     const o = await chain.order(id);
     bidOrders[id] = o ? { status: o.status, bids: o.bids, leases: o.leases } : null;
   }
-  const openOrders: ChainSnapshot['openOrders'] = [];
-  for (const order of open) {
-    // Only orders with bids can hold one of ours; the others need no look-up.
-    const myBid = order.bidCount > 0 ? ((await chain.bids(order.id)).find((b) => b.provider === me) ?? null) : null;
-    openOrders.push({ order, myBid });
-  }
+  // Our bid on each open order, from our own bid list (one paged query, not one per order).
+  const byOrder = new Map(myBids.map((b) => [b.order, b]));
+  const openOrders: ChainSnapshot['openOrders'] = open.map((order) => ({ order, myBid: byOrder.get(order.id) ?? null }));
   return { height, provider, activeLeases, otherLeases, bidOrders, openOrders };
 }
 
