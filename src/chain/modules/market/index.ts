@@ -200,6 +200,24 @@ function pageIds(store: KVReader, prefix: Bytes, at: number, after: bigint | und
   return { ids, next: null };
 }
 
+/**
+ * One page of the registered providers in address order (`?after=<address>`, `?limit=`), each
+ * mapped by `f`; `next` is the last address of a full page (null at the end).
+ */
+function pageProviders<T>(store: KVReader, args: Readonly<Record<string, string>>, f: (who: Bytes) => T): { items: T[]; next: string | null } {
+  const limit = argLimit(args);
+  const [s, e] = range(PROVIDER_PREFIX);
+  const start = args.after === undefined ? s : Buffer.concat([Buffer.from(providerKey(argAddr(args, 'after'))), Buffer.from([0])]);
+  const items: T[] = [];
+  let last: Bytes | undefined;
+  for (const [k] of store.iterate(start, e)) {
+    if (items.length === limit) return { items, next: last ? encodeAddress(last) : null };
+    last = Uint8Array.from(k.subarray(PROVIDER_PREFIX.length));
+    items.push(f(last));
+  }
+  return { items, next: null };
+}
+
 function u64(v: bigint): Buffer {
   const b = Buffer.allocUnsafe(8);
   b.writeBigUInt64BE(v);
@@ -348,20 +366,8 @@ export function marketModule(deps: MarketDeps): Module<null, MarketParams> {
         return providerView(store, a, p);
       },
       providers(store, args) {
-        const limit = argLimit(args);
-        const [s, e] = range(PROVIDER_PREFIX);
-        const start = args.after === undefined ? s : Buffer.concat([Buffer.from(providerKey(argAddr(args, 'after'))), Buffer.from([0])]);
-        const out: ReturnType<typeof providerView>[] = [];
-        let next: string | null = null;
-        for (const [k] of store.iterate(start, e)) {
-          if (out.length === limit) {
-            next = out[out.length - 1]?.address ?? null;
-            break;
-          }
-          const who = Uint8Array.from(k.subarray(PROVIDER_PREFIX.length));
-          out.push(providerView(store, who, getProvider(store, who) as ProviderRecord));
-        }
-        return { providers: out, next };
+        const page = pageProviders(store, args, (who) => providerView(store, who, getProvider(store, who) as ProviderRecord));
+        return { providers: page.items, next: page.next };
       },
       explain(store, args) {
         const id = argId(args, 'order');
@@ -392,21 +398,9 @@ export function marketModule(deps: MarketDeps): Module<null, MarketParams> {
           const b = getBid(store, id, who);
           return { ...head, providers: [judge(who, b ? { ...b, provider: who } : undefined, EXPLAIN_ONE_MAX_DEVICES)], next: null };
         }
-        const limit = argLimit(args);
         const bids = new Map(bidsOf(store, id).map((b) => [encodeAddress(b.provider), b]));
-        const [s, e] = range(PROVIDER_PREFIX);
-        const start = args.after === undefined ? s : Buffer.concat([Buffer.from(providerKey(argAddr(args, 'after'))), Buffer.from([0])]);
-        const providers: ReturnType<typeof judge>[] = [];
-        let next: string | null = null;
-        for (const [k] of store.iterate(start, e)) {
-          if (providers.length === limit) {
-            next = (providers[providers.length - 1] as { provider: string }).provider;
-            break;
-          }
-          const who = Uint8Array.from(k.subarray(PROVIDER_PREFIX.length));
-          providers.push(judge(who, bids.get(encodeAddress(who)), EXPLAIN_LIST_MAX_DEVICES));
-        }
-        return { ...head, providers, next };
+        const page = pageProviders(store, args, (who) => judge(who, bids.get(encodeAddress(who)), EXPLAIN_LIST_MAX_DEVICES));
+        return { ...head, providers: page.items, next: page.next };
       },
       'settle-preview'(store, args) {
         const id = argId(args, 'order');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { latLngToCell, cellToParent } from 'h3-js';
-import { toHex } from '../../../core/bytes.js';
+import { compare as compareBytes, toHex } from '../../../core/bytes.js';
 import type { Ed25519Key } from '../../../core/keys.js';
 import { encodeAddress } from '../../../core/keys.js';
 import type { KVReader } from '../../../state/overlay.js';
@@ -493,6 +493,38 @@ test('market: the end of a block does at most market.maxLeasesPerBlock of due wo
       assert.equal(done.paid, 500n);
     }
     checkBooks(c.app.state);
+  } finally {
+    await c.close();
+  }
+});
+
+test('market queries: providers and explain page one provider at a time (next = the last address, after continues), explain ?provider= judges one', async () => {
+  const c = await setup();
+  try {
+    await addProvider(c, p3, d3);
+    await c.ok(customer, 'market/create-order', orderMsg());
+    const id = lastOrderId(c.app.state);
+    const q = c.app.modules.find((m) => m.name === 'market')?.queries as Record<string, (store: KVReader, args: Record<string, string>) => unknown>;
+    const walk = (name: string, field: string, args: Record<string, string>, key: string): string[] => {
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let i = 0; i < 10; i++) {
+        const r = q[name]?.(c.app.state, { ...args, limit: '1', ...(after ? { after } : {}) }) as Record<string, unknown>;
+        const items = r[field] as Array<Record<string, string>>;
+        seen.push(...items.map((x) => x[key] as string));
+        if (r.next === null) return seen;
+        assert.equal(r.next, items[items.length - 1]?.[key], 'next is the last item of the page');
+        after = r.next as string;
+      }
+      throw new Error('paging did not end');
+    };
+    // In address-byte order, each once.
+    const all = [p1, p2, p3].sort((a, b) => compareBytes(a.address, b.address)).map((k) => encodeAddress(k.address));
+    assert.deepEqual(walk('providers', 'providers', {}, 'address'), all);
+    assert.deepEqual(walk('explain', 'providers', { order: String(id) }, 'provider'), all);
+    const one = q.explain?.(c.app.state, { order: String(id), provider: encodeAddress(p3.address) }) as { providers: Array<{ provider: string; eligible: boolean; device: string }>; next: null };
+    assert.deepEqual(one.providers.map((x) => [x.provider, x.eligible, x.device]), [[encodeAddress(p3.address), true, toHex(d3.publicKey)]]);
+    assert.throws(() => q.explain?.(c.app.state, { order: String(id), provider: encodeAddress(customer.address) }), /is not a registered provider/);
   } finally {
     await c.close();
   }
