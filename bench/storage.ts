@@ -22,10 +22,10 @@
  * Options: --size <MiB>, --k, --m, --parallel (segments fetched at once; default getFile's), --keep.
  */
 import { createHash, randomFillSync } from 'node:crypto';
-import { createWriteStream, fsyncSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
+import { alignedBuffer, FileWriter, openData, writeAllAt } from '../src/core/directio.js';
 import { Ed25519Key, encodeAddress } from '../src/core/keys.js';
 import { merkleProof, merkleRoot } from '../src/core/merkle.js';
 import { LEAF_SIZE, leafHash, verifyLeaf } from '../src/core/shardtree.js';
@@ -48,19 +48,20 @@ function sha256Rate(buf: Uint8Array): number {
 
 /**
  * Durable write speed of this machine's disk, where the providers keep their shards: `mib` MiB
- * written in 1 MiB writes to a fresh file in `dir` and fsynced (what an upload's bytes cost a
- * provider before it may acknowledge them).
+ * of random bytes written as a provider writes an upload (1 MiB writes, direct where the file
+ * system allows it: core/directio) to a fresh file in `dir`, then fsynced.
  */
-function diskSyncRate(dir: string, mib = 256): number {
+async function diskSyncRate(dir: string, mib = 256): Promise<number> {
   const path = join(dir, 'disk-probe.bin');
-  const buf = Buffer.alloc(MiB, 0x5a);
+  const buf = alignedBuffer(MiB);
+  randomFillSync(buf);
   const t = performance.now();
-  const fd = openSync(path, 'w');
+  const { fh } = await openData(path, 'create', true);
   try {
-    for (let i = 0; i < mib; i++) writeSync(fd, buf, 0, MiB, i * MiB);
-    fsyncSync(fd);
+    for (let i = 0; i < mib; i++) await writeAllAt(fh, buf, i * MiB);
+    await fh.sync();
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
   const rate = mib / ((performance.now() - t) / 1000);
   rmSync(path, { force: true });
@@ -112,7 +113,7 @@ export async function storageBench(args: string[]): Promise<Record<string, unkno
     }
     closeSync(fd);
     for (let r = 0; r < 3; r++) shaRate = Math.max(shaRate, sha256Rate(chunk));
-    const diskRate = diskSyncRate(dir);
+    const diskRate = await diskSyncRate(dir);
     log(`${sizeMiB} MiB input written; raw SHA-256 ${shaRate.toFixed(0)} MiB/s; disk (write + fsync) ${diskRate.toFixed(0)} MiB/s`);
 
     const port = await freePort();
@@ -143,11 +144,11 @@ export async function storageBench(args: string[]): Promise<Record<string, unkno
     log(`put ${sizeMiB} MiB in ${putS.toFixed(2)} s (upload and deal ${uploadS.toFixed(2)} s), order ${put.order}`);
 
     const outPath = join(dir, 'output.bin');
-    const out = createWriteStream(outPath);
     const t1 = performance.now();
-    await getFile(client, put.manifest, put.order, out, parallel > 0 ? { parallel } : {});
-    out.end();
-    await once(out, 'close');
+    // As `store get -o <file>` writes it.
+    const out = await FileWriter.open(outPath);
+    await getFile(client, put.manifest, put.order, (c) => out.write(c), parallel > 0 ? { parallel } : {});
+    await out.end();
     const getS = (performance.now() - t1) / 1000;
     if (statSync(outPath).size !== sizeMiB * MiB) throw new RangeError('the file read back has the wrong size');
     log(`get in ${getS.toFixed(2)} s`);

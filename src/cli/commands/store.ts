@@ -11,9 +11,8 @@
  * Progress bars go to stderr when it is a terminal and --json is not given; notes go to stderr,
  * results to stdout.
  */
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { formatAmount } from '../../core/amount.js';
@@ -28,6 +27,8 @@ import { getProvider } from '../../client/actions/getProvider.js';
 import { previewSettlement } from '../../client/actions/previewSettlement.js';
 import type { Client } from '../../client/client.js';
 import type { StorageDeal } from '../../client/storageViews.js';
+import { FileWriter } from '../../core/directio.js';
+import type { ByteSink } from '../../storage/decode.js';
 import { checkManifestAgainstDeal, getFile } from '../../storage/get.js';
 import { fetchPiece } from '../../storage/http.js';
 import { formatManifest, MAX_DATA_SHARDS, MAX_PARITY_SHARDS, parseManifest, type Manifest } from '../../storage/layout.js';
@@ -499,21 +500,20 @@ The file survives m providers down: shards that fail are skipped. Output is writ
       await requireSameChain(client, rec);
       const bar = toStdout ? undefined : byteBar(cli, 'getting');
       const part = `${out}.part`;
-      let sink: Writable = process.stdout;
-      if (!toStdout) sink = createWriteStream(part, { mode: 0o644 });
+      // A file is written direct where the file system allows it (core/directio FileWriter): a
+      // large get does not push the machine's working set out of the page cache.
+      const file = toStdout ? undefined : await FileWriter.open(part);
+      const sink: ByteSink = file ? (c) => file.write(c) : process.stdout;
       let report;
       try {
         report = await getFile(client, rec.manifest, order, sink, { parallel, onProgress: (done, total) => bar?.update(done, total) });
-        if (!toStdout) {
-          await new Promise<void>((res, rej) => {
-            sink.once('error', rej);
-            sink.end(() => res());
-          });
+        if (file) {
+          await file.end();
           renameSync(part, out);
         }
       } catch (e) {
-        if (!toStdout) {
-          sink.destroy();
+        if (file) {
+          await file.destroy();
           rmSync(part, { force: true });
         }
         throw e;

@@ -32,6 +32,7 @@ import { PROVIDER_ERROR_STATUS, STORAGE_HEADERS as H, type LeafJSON, type Provid
 import type { MarketChain } from '../chain.js';
 import type { StorageMetrics } from '../metrics.js';
 import { MAX_RANGE, ShardStoreError, type ShardStore, type ShardUpload } from './store.js';
+import { alignedBuffer } from '../../core/directio.js';
 
 /** What the service needs to know about a lease. */
 export interface StorageLease {
@@ -129,7 +130,8 @@ class BufferPool {
   take(length: number): Buffer {
     let size = 1 << 16;
     while (size < length) size *= 2;
-    return this.free.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+    // Aligned, so the store may read a shard's bytes into it direct (core/directio.ts).
+    return this.free.get(size)?.pop() ?? alignedBuffer(size);
   }
 
   give(buf: Buffer): void {

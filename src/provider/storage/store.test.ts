@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { alignedBuffer } from '../../core/directio.js';
 import { equals, toHex, type Bytes } from '../../core/bytes.js';
 import { LEAF_SIZE, leafHash, pieceRoot, shardRoot, verifyLeaf, verifyPiece } from '../../core/shardtree.js';
 import { tempDir } from '../../testkit/index.js';
@@ -73,34 +74,47 @@ test('store: an upload streamed in odd chunks is stored under its root, with dat
   }
 });
 
-test('store: a multi-MiB upload is stored byte for byte (batches written at their own offsets while the next is hashed); ranges read back', async () => {
-  const d = tempDir('gw-store-');
-  try {
-    // With fsync: the data is synced in the background as it arrives (every 32 MiB) and at commit.
-    const s = await ShardStore.open({ dir: d.path, capacityBytes: 64 << 20 });
-    for (const [pieceSize, pieces, chunk] of [
-      [1 << 20, 40, 65_536],
-      [4096, 3000, 777_777],
-    ] as const) {
-      const sh = makeShard(pieceSize, pieces, `big-${pieceSize}`);
-      const u = await s.beginUpload({ root: sh.root, bytes: sh.data.length, pieceSize, lease: String(pieceSize) });
-      await feed(u, sh.data, chunk);
-      await u.commit();
-      const onDisk = readFileSync(join(d.path, 'shards', toHex(sh.root), 'data'));
-      assert.ok(onDisk.equals(sh.data), `piece size ${pieceSize}: the data file is the upload, in order`);
-      const leaves = readFileSync(join(d.path, 'shards', toHex(sh.root), 'leaves'));
-      assert.ok(leaves.equals(Buffer.concat(Array.from({ length: sh.data.length / LEAF_SIZE }, (_, i) => leafHash(sh.data.subarray(i * LEAF_SIZE, (i + 1) * LEAF_SIZE))))));
-      const r = await s.readRange(sh.root, 12_345, 3 << 20);
-      assert.equal(r.total, sh.data.length);
-      assert.ok(r.data.equals(sh.data.subarray(12_345, 12_345 + (3 << 20))));
-      await rejectsWith(s.readRange(sh.root, sh.data.length - 10, 11), 'RANGE_NOT_SATISFIABLE');
-      await rejectsWith(s.readRange(sh.root, 0, 0), 'RANGE_NOT_SATISFIABLE');
+for (const buffered of [false, true]) {
+  test(`store (${buffered ? 'buffered' : 'direct'} I/O): a multi-MiB upload is stored byte for byte (batches written at their own offsets while the next is hashed); ranges read back`, async () => {
+    const d = tempDir('gw-store-');
+    try {
+      // With fsync: the data is synced in the background as it arrives (every 32 MiB) and at commit.
+      const s = await ShardStore.open({ dir: d.path, capacityBytes: 64 << 20, buffered });
+      assert.equal(s.direct, !buffered);
+      for (const [pieceSize, pieces, chunk] of [
+        [1 << 20, 40, 65_536],
+        [4096, 3000, 777_777],
+      ] as const) {
+        const sh = makeShard(pieceSize, pieces, `big-${pieceSize}`);
+        const u = await s.beginUpload({ root: sh.root, bytes: sh.data.length, pieceSize, lease: String(pieceSize) });
+        await feed(u, sh.data, chunk);
+        await u.commit();
+        const onDisk = readFileSync(join(d.path, 'shards', toHex(sh.root), 'data'));
+        assert.ok(onDisk.equals(sh.data), `piece size ${pieceSize}: the data file is the upload, in order`);
+        const leaves = readFileSync(join(d.path, 'shards', toHex(sh.root), 'leaves'));
+        assert.ok(leaves.equals(Buffer.concat(Array.from({ length: sh.data.length / LEAF_SIZE }, (_, i) => leafHash(sh.data.subarray(i * LEAF_SIZE, (i + 1) * LEAF_SIZE))))));
+        const r = await s.readRange(sh.root, 12_345, 3 << 20);
+        assert.equal(r.total, sh.data.length);
+        assert.ok(r.data.equals(sh.data.subarray(12_345, 12_345 + (3 << 20))));
+        // Into an aligned buffer at whole blocks (read direct), and the last block of the shard.
+        const into = alignedBuffer(4 << 20);
+        for (const [start, length] of [
+          [pieceSize, 2 << 20],
+          [sh.data.length - 4096, 4096],
+          [4096, 5000], // not whole blocks: read through the page cache
+        ] as const) {
+          const a = await s.readRange(sh.root, start, length, into);
+          assert.ok(a.data.equals(sh.data.subarray(start, start + length)), `range ${start}+${length}`);
+        }
+        await rejectsWith(s.readRange(sh.root, sh.data.length - 10, 11), 'RANGE_NOT_SATISFIABLE');
+        await rejectsWith(s.readRange(sh.root, 0, 0), 'RANGE_NOT_SATISFIABLE');
+      }
+      await rejectsWith(s.readRange(new Uint8Array(32), 0, 1), 'SHARD_NOT_FOUND');
+    } finally {
+      d.cleanup();
     }
-    await rejectsWith(s.readRange(new Uint8Array(32), 0, 1), 'SHARD_NOT_FOUND');
-  } finally {
-    d.cleanup();
-  }
-});
+  });
+}
 
 test('store: pieces and leaves come back with proofs that verify against the root', async () => {
   const d = tempDir('gw-store-');

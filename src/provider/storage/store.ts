@@ -30,11 +30,14 @@ import { equals, fromHex, toHex, type Bytes } from '../../core/bytes.js';
 import { GroundworkError, type ErrorOptions } from '../../core/errors.js';
 import { isPieceSize, LEAF_SIZE, leafHash, leafProof, leavesPerPiece, MAX_PIECE_SIZE, pieceProof, pieceRoot, shardRoot } from '../../core/shardtree.js';
 import { foldSubtree, leafHashesInto } from '../../storage/piecehash.js';
+import { alignedBuffer, directSpan, isAlignedBuffer, openData, writeAllAt } from '../../core/directio.js';
 
 const HASH = 32;
 const ROOT_RE = /^[0-9a-f]{64}$/;
 /** Upload bytes hashed and written per batch: 1 MiB, a whole number of pieces of every size. */
 const BATCH = MAX_PIECE_SIZE;
+/** Upload batch buffers a store keeps for reuse (two per upload in flight). */
+const MAX_BATCH_BUFFERS = 16;
 /** An upload's data is synced in the background every this many bytes (when the store syncs). */
 const SYNC_EVERY = 32 << 20;
 /** The most bytes one range read returns (16 MiB). */
@@ -79,6 +82,11 @@ export interface ShardStoreOptions {
   capacityBytes: number;
   /** Skip fsync (tests only): a process crash still loses nothing, a power cut may. */
   noSync?: boolean;
+  /**
+   * Keep shard data in the page cache (ordinary buffered I/O) instead of writing and reading it
+   * direct (core/directio.ts; the default where the file system allows it).
+   */
+  buffered?: boolean;
   now?: () => number;
 }
 
@@ -139,15 +147,6 @@ async function readExactly(fh: FileHandle, length: number, position: number, wha
   return buf;
 }
 
-/** Writes all of `data` at `position` (explicit positions: two batches' writes may run at once). */
-async function writeAll(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
-  let n = 0;
-  while (n < data.length) {
-    const { bytesWritten } = await fh.write(data, n, data.length - n, position + n);
-    n += bytesWritten;
-  }
-}
-
 /** Writes a file through a temporary name and a rename (a reader sees the old or the new file, never half of one). */
 async function writeFileAtomic(path: string, text: string, sync: boolean): Promise<void> {
   const tmp = `${path}.tmp`;
@@ -204,12 +203,17 @@ export class ShardStore {
   private serial: Promise<unknown> = Promise.resolve();
   /** @internal Whether writes are fsynced (off in tests only). */
   readonly sync: boolean;
+  /** Whether shard data is written and read direct where the file system allows it. */
+  readonly direct: boolean;
+  /** Upload batch buffers (aligned for direct writes) kept for the next upload. */
+  private readonly batchBuffers: Buffer[] = [];
   private readonly now: () => number;
 
   private constructor(opts: ShardStoreOptions) {
     this.dir = opts.dir;
     this.capacityBytes = opts.capacityBytes;
     this.sync = opts.noSync !== true;
+    this.direct = opts.buffered !== true;
     this.now = opts.now ?? Date.now;
   }
 
@@ -324,7 +328,7 @@ export class ShardStore {
     const dir = join(this.tmpDir, `upload-${randomBytes(8).toString('hex')}`);
     try {
       await mkdir(dir, { mode: 0o700 });
-      const data = await open(join(dir, 'data'), 'wx', 0o600);
+      const { fh: data, direct } = await openData(join(dir, 'data'), 'create', this.direct);
       let leaves: FileHandle;
       try {
         leaves = await open(join(dir, 'leaves'), 'wx', 0o600);
@@ -332,12 +336,22 @@ export class ShardStore {
         await data.close();
         throw e;
       }
-      return new ShardUpload(this, { ...p, root: Uint8Array.from(p.root) }, { dir, data, leaves });
+      return new ShardUpload(this, { ...p, root: Uint8Array.from(p.root) }, { dir, data, leaves, direct });
     } catch (e) {
       this.reserved -= p.bytes;
       await rm(dir, { recursive: true, force: true });
       throw e;
     }
+  }
+
+  /** @internal A BATCH-byte upload buffer, aligned for direct writes (reused: fresh memory costs page faults). */
+  takeBatchBuffer(): Buffer {
+    return this.batchBuffers.pop() ?? alignedBuffer(BATCH);
+  }
+
+  /** @internal Gives an upload buffer back once no write uses it. */
+  giveBatchBuffer(buf: Buffer): void {
+    if (this.batchBuffers.length < MAX_BATCH_BUFFERS) this.batchBuffers.push(buf);
   }
 
   /** @internal ShardUpload's end: releases the reservation or the pin. */
@@ -434,9 +448,9 @@ export class ShardStore {
     return out;
   }
 
-  private async openShardFile(root: string, file: 'data' | 'leaves'): Promise<FileHandle> {
+  private async openShardFile(root: string, file: 'data' | 'leaves', direct = false): Promise<FileHandle> {
     try {
-      return await open(join(this.shardDir(root), file), 'r');
+      return direct ? (await openData(join(this.shardDir(root), file), 'read', true)).fh : await open(join(this.shardDir(root), file), 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ShardStoreError('SHARD_NOT_FOUND', `this provider holds no shard ${root}`, { cause: e });
       throw e;
@@ -477,7 +491,10 @@ export class ShardStore {
       throw new ShardStoreError('RANGE_NOT_SATISFIABLE', `shard ${key} has ${m.bytes} bytes; bytes ${start}–${start + length - 1} are not all in it`);
     }
     if (length > MAX_RANGE) throw new ShardStoreError('RANGE_NOT_SATISFIABLE', `at most ${MAX_RANGE} bytes per range read, not ${length}`);
-    const fh = await this.openShardFile(key, 'data');
+    // Direct when the caller's buffer and the span allow it: a shard's bytes are read once per
+    // get, and caching them would only evict what the machine uses.
+    const direct = this.direct && isAlignedBuffer(into) && into.length >= length && directSpan(start, length);
+    const fh = await this.openShardFile(key, 'data', direct);
     try {
       return { data: await readExactly(fh, length, start, `shard ${key} data`, into), total: m.bytes };
     } finally {
@@ -574,7 +591,7 @@ export class ShardUpload {
    * hashed in one tight loop and written with one call per file; two buffers alternate, so one
    * is hashed while the other's disk writes finish.
    */
-  private readonly buffers = [Buffer.allocUnsafe(BATCH), Buffer.allocUnsafe(BATCH)];
+  private readonly buffers: Buffer[];
   private readonly leafBuffers = [Buffer.allocUnsafe((BATCH / LEAF_SIZE) * HASH), Buffer.allocUnsafe((BATCH / LEAF_SIZE) * HASH)];
   private current = 0;
   private fill = 0;
@@ -592,9 +609,10 @@ export class ShardUpload {
   constructor(
     private readonly store: ShardStore,
     readonly params: UploadParams,
-    private readonly files: { dir: string; data: FileHandle; leaves: FileHandle } | undefined,
+    private readonly files: { dir: string; data: FileHandle; leaves: FileHandle; direct: boolean } | undefined,
   ) {
     this.per = leavesPerPiece(params.pieceSize);
+    this.buffers = [store.takeBatchBuffer(), store.takeBatchBuffer()];
   }
 
   /** Bytes received so far. */
@@ -634,7 +652,7 @@ export class ShardUpload {
     leafHashesInto(data, 0, leaves, hashes, 0);
     const at = this.flushed;
     this.flushed += bytes;
-    const writes = this.files ? Promise.all([writeAll(this.files.data, data, at), writeAll(this.files.leaves, hashes, (at / LEAF_SIZE) * HASH)]).then(() => undefined) : Promise.resolve();
+    const writes = this.files ? Promise.all([writeAllAt(this.files.data, data, at), writeAllAt(this.files.leaves, hashes, (at / LEAF_SIZE) * HASH)]).then(() => undefined) : Promise.resolve();
     writes.catch(() => {}); // awaited by the next flush, commit or abort
     // The piece roots are folded from a copy: the leaf hashes themselves go to the leaves file.
     const level = Buffer.from(hashes);
@@ -682,11 +700,17 @@ export class ShardUpload {
       const meta = await this.store.install(this.params, this.files?.dir, this.pieceRoots);
       this.closed = true;
       this.store.release(this.params, this.files !== undefined);
+      this.giveBuffersBack();
       return meta;
     } catch (e) {
       await this.abort();
       throw e;
     }
+  }
+
+  /** Once no write uses them: the batch buffers go back to the store for the next upload. */
+  private giveBuffersBack(): void {
+    for (const b of this.buffers.splice(0)) this.store.giveBatchBuffer(b);
   }
 
   /** Drops the upload: its temporary files go, its reservation is released. Safe to call twice. */
@@ -695,6 +719,7 @@ export class ShardUpload {
     this.closed = true;
     await this.writing.catch(() => {});
     await this.syncing.catch(() => {});
+    this.giveBuffersBack();
     if (this.files) {
       await Promise.allSettled([this.files.data.close(), this.files.leaves.close()]);
       await rm(this.files.dir, { recursive: true, force: true });
