@@ -9,10 +9,11 @@
  * leaf must verify against the root and its retrieval receipt must be signed. A provider that
  * answers otherwise gets a ProviderHttpError BAD_RESPONSE, never a silently wrong value.
  *
- * Plain `fetch` (undici, bundled with Node): uploads stream the body (`duplex: 'half'`, and
- * `redirect: 'error'`, without which undici buffers the whole body) with a Content-Length, so
- * undici itself refuses to send more or fewer bytes than declared; every call has a timeout
- * through an AbortSignal. An upload's timeout is an idle timeout (no byte sent and
+ * Small requests use plain `fetch` (undici, bundled with Node), each with a timeout through an
+ * AbortSignal. The two bulk paths use node:http directly: an upload writes its body chunk by
+ * chunk with a Content-Length (no web-stream layer, and no copy: a chunk's memory goes back to
+ * its source once the operating system has it), and a range read copies the socket's chunks
+ * straight into the caller's buffer. An upload's timeout is an idle timeout (no byte sent and
  * no answer for that long), since a GiB shard over a slow link may rightly take an hour.
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
@@ -197,20 +198,22 @@ async function request(hostUri: string, what: string, path: string, init: Reques
   }
 }
 
-/** Throws the provider's `{ code, message }` (or a BAD_RESPONSE) for a non-2xx answer. */
-async function throwIfError(res: Response, hostUri: string, what: string): Promise<void> {
-  if (res.ok) return;
-  const text = Buffer.from(await readLimited(res, 64 << 10, hostUri, what)).toString('utf8');
+/** The error for a refusal: the provider's `{ code, message }` when the body is one, else BAD_RESPONSE. */
+function refusal(status: number, text: string, hostUri: string, what: string): ProviderHttpError {
   let body: { code?: unknown; message?: unknown } | undefined;
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
     // not JSON: reported below
   }
-  if (body && typeof body.code === 'string') {
-    throw fail(hostUri, what, body.code, typeof body.message === 'string' ? body.message : `HTTP ${res.status}`, res.status);
-  }
-  throw fail(hostUri, what, 'BAD_RESPONSE', `HTTP ${res.status} without a {code, message} body: ${text.slice(0, 120)}`, res.status);
+  if (status >= 400 && body && typeof body.code === 'string') return fail(hostUri, what, body.code, typeof body.message === 'string' ? body.message : `HTTP ${status}`, status);
+  return fail(hostUri, what, 'BAD_RESPONSE', `HTTP ${status} without a {code, message} body: ${text.slice(0, 120)}`, status);
+}
+
+/** Throws the provider's `{ code, message }` (or a BAD_RESPONSE) for a non-2xx answer. */
+async function throwIfError(res: Response, hostUri: string, what: string): Promise<void> {
+  if (res.ok) return;
+  throw refusal(res.status, Buffer.from(await readLimited(res, 64 << 10, hostUri, what)).toString('utf8'), hostUri, what);
 }
 
 /** The body of a response, refusing one longer than `max` bytes (a provider cannot make us buffer without bound). */
@@ -262,7 +265,11 @@ export interface UploadShardParameters {
   /** The lease customer's key: signs the upload authorization. */
   key: Signer;
   chainId: string;
-  /** The shard's bytes, streamed (never held whole in memory here). */
+  /**
+   * The shard's bytes, streamed (never held whole in memory here). The next chunk is asked for
+   * only once the previous one was handed to the operating system, so a source may reuse a
+   * chunk's memory from then on (or once the iteration returns).
+   */
   body: AsyncIterable<Uint8Array> | Readable;
   /** When given, the ack must be signed by this account (bech32): the lease's provider. */
   expectedProvider?: string;
@@ -305,113 +312,119 @@ export async function uploadShard(hostUri: string, p: UploadShardParameters): Pr
   const expires = BigInt(p.expiresMs ?? Date.now() + 3_600_000);
   const signature = p.key.sign(uploadAuthSignBytes(p.chainId, p.lease, p.root, total, expires));
 
-  const idleMs = p.idleTimeoutMs ?? 120_000;
-  const ctl = new AbortController();
-  let idle = false;
-  let timer: NodeJS.Timeout | undefined;
-  const touch = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      idle = true;
-      ctl.abort();
-    }, idleMs);
-  };
-  const onAbort = () => ctl.abort();
+  let target: URL;
+  try {
+    target = new URL(url(hostUri, uploadPath(p.lease)));
+  } catch (e) {
+    throw fail(hostUri, what, 'PROVIDER_UNREACHABLE', `${hostUri} is not a URL`, undefined, e);
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw fail(hostUri, what, 'PROVIDER_UNREACHABLE', `${hostUri} is not an http(s) URL`);
   if (p.signal?.aborted) throw fail(hostUri, what, 'ABORTED', 'aborted by the caller');
-  p.signal?.addEventListener('abort', onAbort, { once: true });
-
+  const idleMs = p.idleTimeoutMs ?? 120_000;
   const it = (p.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-  let sent = 0;
-  // Our own failures while feeding the body (the caller's stream broke, or ran long): reported
-  // as themselves, not as the network failure undici turns them into.
-  let bodyError: unknown;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(c) {
-      let r: IteratorResult<Uint8Array>;
-      try {
-        r = await it.next();
-      } catch (e) {
-        bodyError = e;
-        throw e;
-      }
-      if (r.done) {
-        if (sent === totalN) return c.close();
-        bodyError = fail(hostUri, what, 'INVALID_ARGUMENT', `the body ended after ${sent} of the declared ${totalN} bytes`);
-        throw bodyError;
-      }
-      if (!(r.value instanceof Uint8Array)) {
-        bodyError = fail(hostUri, what, 'INVALID_ARGUMENT', 'the body yielded something other than bytes');
-        throw bodyError;
-      }
-      sent += r.value.length;
-      if (sent > totalN) {
-        bodyError = fail(hostUri, what, 'INVALID_ARGUMENT', `the body is longer than the declared ${totalN} bytes`);
-        throw bodyError;
-      }
-      touch();
-      p.onProgress?.(sent, totalN);
-      c.enqueue(r.value);
-    },
-    cancel() {
-      // Not awaited: a source stuck in an await would hold the cancellation forever.
-      void it.return?.()?.catch(() => {});
-    },
-  });
+  const headers = {
+    'content-type': 'application/octet-stream',
+    'content-length': String(totalN),
+    [STORAGE_HEADERS.root]: toHex(p.root),
+    [STORAGE_HEADERS.bytes]: String(totalN),
+    [STORAGE_HEADERS.pieceSize]: String(p.pieceSize),
+    [STORAGE_HEADERS.expires]: expires.toString(),
+    [STORAGE_HEADERS.pubKey]: toHex(p.key.publicKey),
+    [STORAGE_HEADERS.signature]: toHex(signature),
+  };
 
-  touch();
-  let res: Response;
-  try {
-    res = await request(
-      hostUri,
-      what,
-      uploadPath(p.lease),
-      {
-        method: 'PUT',
-        body,
-        duplex: 'half',
-        // Not only a policy: for any other redirect mode undici tees the body so it could replay
-        // it after a redirect, and so holds the whole upload in memory (nodejs/undici#4058;
-        // measured: 48 MiB live for a 48 MiB body, 4 MiB with 'error').
-        redirect: 'error',
-        signal: ctl.signal,
-        headers: {
-          'content-type': 'application/octet-stream',
-          'content-length': String(totalN),
-          [STORAGE_HEADERS.root]: toHex(p.root),
-          [STORAGE_HEADERS.bytes]: String(totalN),
-          [STORAGE_HEADERS.pieceSize]: String(p.pieceSize),
-          [STORAGE_HEADERS.expires]: expires.toString(),
-          [STORAGE_HEADERS.pubKey]: toHex(p.key.publicKey),
-          [STORAGE_HEADERS.signature]: toHex(signature),
-        },
-      },
-      () => idle,
-    );
-  } catch (e) {
-    clearTimeout(timer);
-    p.signal?.removeEventListener('abort', onAbort);
-    void it.return?.()?.catch(() => {});
-    if (bodyError !== undefined) throw bodyError;
-    if (e instanceof ProviderHttpError && e.code === 'PROVIDER_UNREACHABLE' && sent > 0) {
-      throw fail(hostUri, what, e.code, `the connection broke after ${sent} of ${totalN} bytes`, undefined, e);
-    }
-    throw e;
-  }
-  try {
+  return new Promise<UploadShardReturnType>((resolve, reject) => {
+    let settled = false;
+    let sent = 0;
+    let answered = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (e: unknown, v?: UploadShardReturnType): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      p.signal?.removeEventListener('abort', onAbort);
+      if (e !== undefined) req.destroy();
+      // The source is done with: its last chunk is no longer in use (a no-op when it ended).
+      void it.return?.()?.catch(() => {});
+      if (e !== undefined) reject(e);
+      else resolve(v as UploadShardReturnType);
+    };
+    const touch = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(fail(hostUri, what, 'PROVIDER_TIMEOUT', `no answer for ${idleMs} ms`)), idleMs);
+    };
+    const onAbort = (): void => finish(fail(hostUri, what, 'ABORTED', 'aborted by the caller'));
+    // One connection per upload: a refused upload's connection is closed by the provider.
+    const req = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method: 'PUT', agent: false, headers }, (res) => {
+      // The answer may come before the whole body went (a refusal): the body loop stops.
+      answered = true;
+      touch();
+      const status = res.statusCode ?? 0;
+      const parts: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        touch();
+        size += c.length;
+        if (size > 64 << 10) finish(fail(hostUri, what, 'BAD_RESPONSE', 'the answer is longer than 65536 bytes', status));
+        else parts.push(c);
+      });
+      res.on('end', () => {
+        const text = Buffer.concat(parts).toString('utf8');
+        if (status < 200 || status > 299) return finish(refusal(status, text, hostUri, what));
+        let j: Partial<ShardAckJSON>;
+        try {
+          j = JSON.parse(text) as Partial<ShardAckJSON>;
+        } catch (e) {
+          return finish(fail(hostUri, what, 'BAD_RESPONSE', 'the answer is not JSON', status, e));
+        }
+        try {
+          finish(undefined, verifyAck(j, { hostUri, chainId: p.chainId, lease: p.lease, root: p.root, bytes: total, ...(p.expectedProvider !== undefined ? { expectedProvider: p.expectedProvider } : {}) }));
+        } catch (e) {
+          finish(e);
+        }
+      });
+      res.on('error', (e) => finish(fail(hostUri, what, 'PROVIDER_UNREACHABLE', `the answer broke off: ${errorMessage(e)}`, status, e)));
+      res.on('close', () => finish(fail(hostUri, what, 'PROVIDER_UNREACHABLE', 'the connection closed before the answer ended', status)));
+    });
+    req.on('error', (e) => {
+      // After an answer began, its own end or error decides.
+      if (answered) return;
+      const detail = sent > 0 ? `the connection broke after ${sent} of ${totalN} bytes: ${errorMessage(e)}` : errorMessage(e);
+      finish(fail(hostUri, what, 'PROVIDER_UNREACHABLE', detail, undefined, e));
+    });
+    p.signal?.addEventListener('abort', onAbort, { once: true });
     touch();
-    await throwIfError(res, hostUri, what);
-    const j = await readJson<Partial<ShardAckJSON>>(res, 64 << 10, hostUri, what);
-    return verifyAck(j, { hostUri, chainId: p.chainId, lease: p.lease, root: p.root, bytes: total, ...(p.expectedProvider !== undefined ? { expectedProvider: p.expectedProvider } : {}) });
-  } catch (e) {
-    if (idle && !(e instanceof ProviderHttpError)) throw fail(hostUri, what, 'PROVIDER_TIMEOUT', `no answer for ${idleMs} ms`, undefined, e);
-    if (ctl.signal.aborted && !(e instanceof ProviderHttpError)) throw fail(hostUri, what, 'ABORTED', 'aborted by the caller', undefined, e);
-    throw e;
-  } finally {
-    clearTimeout(timer);
-    p.signal?.removeEventListener('abort', onAbort);
-    // A refusal answered before the body was read: let the caller's source go (a no-op when it ended).
-    void it.return?.()?.catch(() => {});
-  }
+
+    // The body, one chunk at a time: the next is asked for only once the previous one is with
+    // the operating system, so the source may reuse a chunk's memory then (no copy here).
+    const written = (chunk: Uint8Array): Promise<void> => new Promise((done, broke) => req.write(chunk, (e) => (e ? broke(e) : done())));
+    void (async () => {
+      for (;;) {
+        let r: IteratorResult<Uint8Array>;
+        try {
+          r = await it.next();
+        } catch (e) {
+          return finish(e);
+        }
+        if (settled || answered) return;
+        if (r.done) {
+          if (sent !== totalN) return finish(fail(hostUri, what, 'INVALID_ARGUMENT', `the body ended after ${sent} of the declared ${totalN} bytes`));
+          req.end();
+          return;
+        }
+        if (!(r.value instanceof Uint8Array)) return finish(fail(hostUri, what, 'INVALID_ARGUMENT', 'the body yielded something other than bytes'));
+        if (sent + r.value.length > totalN) return finish(fail(hostUri, what, 'INVALID_ARGUMENT', `the body is longer than the declared ${totalN} bytes`));
+        try {
+          await written(r.value);
+        } catch {
+          return; // the request's 'error' (or the answer) settles the upload
+        }
+        sent += r.value.length;
+        touch();
+        p.onProgress?.(sent, totalN);
+      }
+    })();
+  });
 }
 
 /** Checks an acknowledgment: same root and size, signature over shardAckSignBytes, the expected signer. */
@@ -573,17 +586,7 @@ export function fetchRange(hostUri: string, root: Bytes, start: number, length: 
           size += c.length;
           if (size <= 64 << 10) parts.push(c);
         });
-        res.on('end', () => {
-          const text = Buffer.concat(parts).toString('utf8');
-          let body: { code?: unknown; message?: unknown } | undefined;
-          try {
-            body = JSON.parse(text) as typeof body;
-          } catch {
-            // not JSON: reported below
-          }
-          if (status >= 400 && body && typeof body.code === 'string') finish(fail(hostUri, what, body.code, typeof body.message === 'string' ? body.message : `HTTP ${status}`, status));
-          else finish(fail(hostUri, what, 'BAD_RESPONSE', `expected 206 with the range, got HTTP ${status}: ${text.slice(0, 120)}`, status));
-        });
+        res.on('end', () => finish(refusal(status, Buffer.concat(parts).toString('utf8'), hostUri, what)));
         res.on('error', (e) => finish(fail(hostUri, what, 'PROVIDER_UNREACHABLE', errorMessage(e), status, e)));
         return;
       }

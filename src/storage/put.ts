@@ -213,13 +213,16 @@ class BodyStopped extends GroundworkError {
 }
 
 /**
- * An async iterable of one shard's pieces. write() copies the piece (the encoder reuses its
- * buffer as soon as write resolves, while the connection may still hold the chunk) and resolves
- * when the upload has taken it: at most one piece waits here, so the encoder runs at the pace of
- * the slowest upload. fail() ends both sides with an error.
+ * An async iterable of one shard's pieces, without copying them: write() resolves once the
+ * upload is done with the piece — when it asks for the next one, or stops — since uploadShard
+ * asks for the next chunk only after the operating system took the previous one; the encoder
+ * then reuses the piece's memory. At most one piece waits here and one is being sent, so the
+ * encoder runs at the pace of the slowest upload. fail() ends both sides with an error.
  */
 class ShardBody implements AsyncIterable<Uint8Array> {
-  private pending: { bytes: Uint8Array; taken: () => void; refused: (e: unknown) => void } | undefined;
+  private pending: Handoff | undefined;
+  /** The piece the upload is sending. */
+  private lent: Handoff | undefined;
   private reader: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void } | undefined;
   private ended = false;
   private dropped = false;
@@ -230,15 +233,14 @@ class ShardBody implements AsyncIterable<Uint8Array> {
   write(piece: Uint8Array): Promise<void> {
     if (this.error !== undefined) return Promise.reject(this.error);
     if (this.dropped) return Promise.resolve();
-    const bytes = Buffer.from(piece);
-    if (this.reader) {
-      const r = this.reader;
-      this.reader = undefined;
-      r.resolve({ value: bytes, done: false });
-      return Promise.resolve();
-    }
     return new Promise<void>((taken, refused) => {
-      this.pending = { bytes, taken, refused };
+      const h = { bytes: piece, taken, refused };
+      if (this.reader) {
+        const r = this.reader;
+        this.reader = undefined;
+        this.lent = h;
+        r.resolve({ value: piece, done: false });
+      } else this.pending = h;
     });
   }
 
@@ -251,9 +253,16 @@ class ShardBody implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** The upload is done with the piece it was sending. */
+  private giveBack(): void {
+    this.lent?.taken();
+    this.lent = undefined;
+  }
+
   /** Its upload stopped: the encoder's pieces for this shard go nowhere from now on (the others go on). */
   drop(): void {
     this.dropped = true;
+    this.giveBack();
     this.pending?.taken();
     this.pending = undefined;
   }
@@ -261,6 +270,8 @@ class ShardBody implements AsyncIterable<Uint8Array> {
   fail(e: unknown): void {
     if (this.error !== undefined) return;
     this.error = e;
+    this.lent?.refused(e);
+    this.lent = undefined;
     this.pending?.refused(e);
     this.pending = undefined;
     this.reader?.reject(e);
@@ -270,10 +281,11 @@ class ShardBody implements AsyncIterable<Uint8Array> {
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     return {
       next: () => {
+        this.giveBack();
         if (this.pending) {
           const p = this.pending;
           this.pending = undefined;
-          p.taken();
+          this.lent = p;
           return Promise.resolve({ value: p.bytes, done: false });
         }
         if (this.error !== undefined) return Promise.reject(this.error);
@@ -285,11 +297,18 @@ class ShardBody implements AsyncIterable<Uint8Array> {
       return: () => {
         // The upload stopped reading (done, or refused early): a waiting write must not hang,
         // and the other shards go on (the upload's own result says whether this one failed).
+        this.giveBack();
         if (!this.ended || this.pending) this.drop();
         return Promise.resolve({ value: undefined, done: true });
       },
     };
   }
+}
+
+interface Handoff {
+  bytes: Uint8Array;
+  taken: () => void;
+  refused: (e: unknown) => void;
 }
 
 // ---------------------------------------------------------------------------------------------
