@@ -38,6 +38,7 @@ import { initHome } from '../src/devnet/init.js';
 import { BIN } from '../src/testkit/proc.js';
 import { encodeTxBatch } from '../src/api/server.js';
 import { numberOption } from './args.js';
+import { NODE_FLAGS } from '../src/core/nodeflags.js';
 
 
 const log = (m: string) => process.stderr.write(`[ledger] ${m}\n`);
@@ -83,7 +84,7 @@ function percentile(sorted: number[], p: number): number {
 
 
 async function startNode(home: string, flags: string[]): Promise<{ node: ChildProcess; url: string }> {
-  const node = spawn(process.execPath, ['--max-semi-space-size=64', ...flags, BIN, '--home', home, 'node', 'start', '--api-port', '0', '--log-level', 'warn'], {
+  const node = spawn(process.execPath, [...NODE_FLAGS, ...flags, BIN, '--home', home, 'node', 'start', '--api-port', '0', '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,7 +1,6 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
-// Entry point of the `groundwork` command (built TypeScript lives in dist/). The shebang gives
-// V8 a 64 MiB young generation: a busy node allocates short-lived objects at ~200 MB/s, and a
-// larger nursery lets them die there instead of being copied into the old generation.
+#!/usr/bin/env -S node --max-semi-space-size=64 --initial-old-space-size=256
+// Entry point of the `groundwork` command (built TypeScript lives in dist/). The shebang passes
+// the V8 flags every groundwork process runs with (src/core/nodeflags.ts says why).
 import { main } from '../dist/src/cli/main.js';
 
 const code = await main(process.argv);

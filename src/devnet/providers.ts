@@ -38,6 +38,7 @@ import { CONFIG_FILE, configFieldsMarkdown, defaultConfigJSON } from '../provide
 import { homePaths } from '../node/home.js';
 import { DEVNET_MAKER, devnetProviderKey } from './init.js';
 import { isAlive } from './testnet.js';
+import { NODE_FLAGS } from '../core/nodeflags.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/groundwork.js', import.meta.url));
 
@@ -335,10 +336,10 @@ export async function startProviderAgents(providers: DevnetProvider[], o: { wait
       const offset = existsSync(p.logFile) ? statSync(p.logFile).size : 0;
       const fd = openSync(p.logFile, 'a');
       const env = { ...process.env, GROUNDWORK_HOME: '', GROUNDWORK_NODE: '' };
-      // A larger young generation: an agent streams shards through short-lived buffers.
-      // GROUNDWORK_NODE_FLAGS: extra Node.js flags (e.g. --cpu-prof), as for testnet validators.
+      // NODE_FLAGS as bin/groundwork.js's shebang; GROUNDWORK_NODE_FLAGS: extra Node.js flags
+      // (e.g. --cpu-prof), as for testnet validators.
       const flags = process.env.GROUNDWORK_NODE_FLAGS ? process.env.GROUNDWORK_NODE_FLAGS.split(' ').filter(Boolean) : [];
-      const child = spawn(process.execPath, ['--max-semi-space-size=64', ...flags, BIN, '--home', p.home, 'provider', 'start'], { detached: true, stdio: ['ignore', fd, fd], env });
+      const child = spawn(process.execPath, [...NODE_FLAGS, ...flags, BIN, '--home', p.home, 'provider', 'start'], { detached: true, stdio: ['ignore', fd, fd], env });
       closeSync(fd);
       p.pid = child.pid;
       child.on('exit', (code, signal) => {

@@ -18,6 +18,7 @@ import { validatorSetCodec } from '../chain/validators.js';
 import { Keyring } from '../client/keyring.js';
 import { DEFAULT_CONFIG, writeConfig, type NodeConfig } from '../node/home.js';
 import { cometbftBinary } from '../node/cometbft/binary.js';
+import { NODE_FLAGS } from '../core/nodeflags.js';
 
 export interface ValidatorPorts {
   readonly p2p: number;
@@ -242,7 +243,7 @@ export function startValidator(info: TestnetInfo, v: TestnetValidator): boolean 
   const log = openSync(join(v.home, 'app.log'), 'a');
   // GROUNDWORK_NODE_FLAGS: extra Node.js flags for the validator processes (e.g. --cpu-prof).
   const flags = process.env.GROUNDWORK_NODE_FLAGS ? process.env.GROUNDWORK_NODE_FLAGS.split(' ').filter(Boolean) : [];
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...flags, BIN, '--home', v.home, 'node', 'start', '--cometbft'], { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...flags, BIN, '--home', v.home, 'node', 'start', '--cometbft'], { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   child.unref();
   pids[v.name] = child.pid as number;

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../core/nodeflags.js';
 
 /** Repository root (dist/src/testkit → ../../..). */
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -20,7 +21,7 @@ export interface CliResult {
 /** Runs the CLI to completion. */
 export function cli(args: string[], opts: { home?: string; input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const argv = [BIN, ...(opts.home ? ['--home', opts.home] : []), ...args];
+    const argv = [...NODE_FLAGS, BIN, ...(opts.home ? ['--home', opts.home] : []), ...args];
     const p = spawn(process.execPath, argv, { env: { ...process.env, GROUNDWORK_HOME: '', GROUNDWORK_NODE: '', ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -72,9 +73,9 @@ export interface LiveProcess {
   kill9(): Promise<void>;
 }
 
-/** Spawns `node [nodeArgs] bin/groundwork.js args` with GROUNDWORK_HOME/NODE cleared. */
+/** Spawns `node [nodeArgs] bin/groundwork.js args` with GROUNDWORK_HOME/NODE cleared (nodeArgs default: NODE_FLAGS, as the shebang). */
 export function spawnCli(args: string[], opts: { nodeArgs?: string[] } = {}): LiveProcess {
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GROUNDWORK_HOME: '', GROUNDWORK_NODE: '' } });
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? NODE_FLAGS), BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GROUNDWORK_HOME: '', GROUNDWORK_NODE: '' } });
   let out = '';
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {
@@ -144,7 +145,7 @@ export async function startNode(home: string, opts: { blockTimeMs?: number; extr
   const args = ['--home', home, 'node', 'start', '--api-port', '0', '--log-level', 'info'];
   if (opts.blockTimeMs) args.push('--block-time', String(opts.blockTimeMs));
   args.push(...(opts.extraArgs ?? []));
-  const p = spawnCli(args, { nodeArgs: ['--max-semi-space-size=64'] });
+  const p = spawnCli(args);
   try {
     const m = await p.waitFor(/node running .*api=(http:\/\/[0-9.]+:[0-9]+)/, opts.timeoutMs ?? 30_000);
     return { proc: p.proc, url: m[1] as string, log: p.out, stop: p.stop, kill9: p.kill9 };
