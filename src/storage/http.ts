@@ -24,6 +24,7 @@ import { errorMessage, GroundworkError, type ErrorOptions } from '../core/errors
 import { addressFromPublicKey, encodeAddress, verifySignature, type Signer } from '../core/keys.js';
 import { isPieceSize, LEAF_SIZE, leafHash, MAX_PIECE_SIZE, pieceRoot, shardRoot, verifyLeaf, verifyPiece } from '../core/shardtree.js';
 import { retrievalReceiptSignBytes, shardAckSignBytes, uploadAuthSignBytes } from '../chain/modules/storage/signing.js';
+import { getRange, type RangeOutcome } from './rangeclient.js';
 
 // ---------------------------------------------------------------------------------------------
 // The protocol: headers, codes, bodies
@@ -562,6 +563,7 @@ export function fetchRange(hostUri: string, root: Bytes, start: number, length: 
   const agent = rangeAgents[target.protocol as keyof typeof rangeAgents];
   if (!agent) return Promise.reject(fail(hostUri, what, 'PROVIDER_UNREACHABLE', `${hostUri} is not an http(s) URL`));
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  if (target.protocol === 'http:') return fetchRangePlain(target, hostUri, what, start, length, timeoutMs, opts);
   return new Promise<Uint8Array>((resolve, reject) => {
     let settled = false;
     const finish = (e: ProviderHttpError | undefined, v?: Uint8Array): void => {
@@ -610,6 +612,40 @@ export function fetchRange(hostUri: string, root: Bytes, start: number, length: 
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     req.end();
   });
+}
+
+/** fetchRange over plain HTTP: the body read straight into the buffer (./rangeclient.ts). */
+async function fetchRangePlain(target: URL, hostUri: string, what: string, start: number, length: number, timeoutMs: number, opts: FetchRangeOptions): Promise<Uint8Array> {
+  if (opts.signal?.aborted) throw fail(hostUri, what, 'ABORTED', 'aborted by the caller');
+  const out = opts.into && opts.into.length >= length ? opts.into : Buffer.allocUnsafeSlow(length);
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(target.port || 80);
+  // getRange hands over its cancel function before it sends anything.
+  let stop: ((o: RangeOutcome) => void) | undefined;
+  let timedOut = false;
+  let aborted = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop?.({ kind: 'unreachable', detail: 'timeout' });
+  }, timeoutMs);
+  const onAbort = (): void => {
+    aborted = true;
+    stop?.({ kind: 'unreachable', detail: 'aborted' });
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let o: RangeOutcome;
+  try {
+    o = await getRange(host, port, target.host, target.pathname + target.search, start, length, out, (fn) => (stop = fn));
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  if (o.kind === 'ok') return o.data;
+  if (aborted) throw fail(hostUri, what, 'ABORTED', 'aborted by the caller');
+  if (timedOut) throw fail(hostUri, what, 'PROVIDER_TIMEOUT', `no complete answer in ${timeoutMs} ms`);
+  if (o.kind === 'refused') throw refusal(o.status, o.body, hostUri, what);
+  if (o.kind === 'bad') throw fail(hostUri, what, 'BAD_RESPONSE', o.detail, o.status);
+  throw fail(hostUri, what, 'PROVIDER_UNREACHABLE', o.detail, undefined, o.cause);
 }
 
 // ---------------------------------------------------------------------------------------------
