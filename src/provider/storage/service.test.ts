@@ -363,8 +363,8 @@ test('storage service: a 48 MiB upload streams through (memory does not grow wit
   const ms = Date.now() - started;
   assert.ok(equals(ack.root, root));
   t.diagnostic(`48 MiB upload over loopback (12 forced GCs included): ${ms} ms, peak live ArrayBuffer memory ${(peak / 1048576).toFixed(1)} MiB`);
-  // Client and server together hold some chunks in flight (measured 0-8 MiB), never the body:
-  // with the body buffered (undici without redirect: 'error') this was the whole 48 MiB.
+  // Client and server together hold some chunks in flight (measured 0-8 MiB), never the body
+  // (when uploads went through undici without redirect: 'error', this was the whole 48 MiB).
   assert.ok(peak < n / 2, `peak ${peak} bytes live for a ${n}-byte body`);
   const p = await fetchPiece(e.url, root, 47, { pieces: 48 });
   assert.equal(p.data.length, pieceSize);
