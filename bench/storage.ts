@@ -10,13 +10,14 @@
  *   shards to the six providers over HTTP (each recomputes the root, stores and acknowledges);
  *   the deal goes on chain. `put_mib_per_s` = file MiB ÷ the whole; `put_upload_s` is pass 2.
  * - get (timed): `getFile` — pieces fetched in parallel from the data shards' providers, each
- *   verified against its shard root, decoded, decrypted, written to a file; the SHA-256 of the
- *   result is checked. `get_mib_per_s`.
+ *   verified against its shard root, decoded, decrypted, written to a file as `store get -o`
+ *   writes it (core/directio FileWriter); the SHA-256 of the result is checked. `get_mib_per_s`.
  * - `sha256_mib_per_s`: raw SHA-256 (node:crypto, 1 MiB updates) of the same bytes in this run;
  *   `put_ratio`, `get_ratio` against it (target ≥ 0.25).
- * - `disk_sync_mib_per_s`: this disk's durable write speed (256 MiB written and fsynced), the
- *   floor under put: every provider fsyncs its shard before acknowledging it, so a put moves
- *   (k + m) / k × the file through the disk; `put_disk_share` = that rate ÷ the disk's.
+ * - `disk_sync_mib_per_s`: this disk's durable write speed as the providers write (256 MiB of
+ *   direct 1 MiB writes, then fsync): every provider makes its shard durable before
+ *   acknowledging it, so a put moves (k + m) / k × the file through the disk;
+ *   `put_disk_share` = that rate ÷ the disk's.
  * - `proofs_per_s`: the chain's check of a storage proof (core/shardtree verifyLeaf: the 4 KiB
  *   leaf hashed and its path to the root of a 1 GiB shard), on one core.
  * Options: --size <MiB>, --k, --m, --parallel (segments fetched at once; default getFile's), --keep.
