@@ -78,6 +78,49 @@ export async function writeAllAt(fh: FileHandle, data: Uint8Array, position: num
   }
 }
 
+/**
+ * Two equal buffers filled in turn, for a writer that processes one while the next fills:
+ * `add` copies bytes into the current buffer and, each time it is full, calls `swap`, which hands
+ * it to `onFull(buffer, bytes, index)` and fills the other. onFull must return once the other
+ * buffer is free again (typically: start using this one, await the work started on the other).
+ */
+export class DoubleBuffer {
+  private current = 0;
+  /** Bytes in the current buffer. */
+  fill = 0;
+
+  constructor(
+    readonly buffers: readonly [Buffer, Buffer],
+    private readonly onFull: (buf: Buffer, bytes: number, index: number) => Promise<void>,
+  ) {}
+
+  /** The buffer being filled. */
+  get active(): Buffer {
+    return this.buffers[this.current] as Buffer;
+  }
+
+  /** Copies `chunk` in (the caller may reuse it once this resolves). */
+  async add(chunk: Uint8Array): Promise<void> {
+    const size = this.active.length;
+    for (let o = 0; o < chunk.length; ) {
+      const n = Math.min(size - this.fill, chunk.length - o);
+      this.active.set(chunk.subarray(o, o + n), this.fill);
+      this.fill += n;
+      o += n;
+      if (this.fill === size) await this.swap();
+    }
+  }
+
+  /** Hands the current buffer's bytes (also a last, partial one) to onFull and fills the other. */
+  async swap(): Promise<void> {
+    const index = this.current;
+    const bytes = this.fill;
+    this.current ^= 1;
+    this.fill = 0;
+    await this.onFull(this.buffers[index] as Buffer, bytes, index);
+  }
+}
+
 /** Bytes a FileWriter gathers per write (and holds twice: one buffer fills while the other is written). */
 const STAGE = 8 << 20;
 
@@ -89,9 +132,7 @@ const STAGE = 8 << 20;
  * go to the disk without taking the page cache.
  */
 export class FileWriter {
-  private readonly buffers: Buffer[];
-  private current = 0;
-  private fill = 0;
+  private readonly stages: DoubleBuffer;
   private position = 0;
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
@@ -101,7 +142,7 @@ export class FileWriter {
     private readonly file: DataFile,
     private readonly mode: number,
   ) {
-    this.buffers = [alignedBuffer(STAGE), alignedBuffer(STAGE)];
+    this.stages = new DoubleBuffer([alignedBuffer(STAGE), alignedBuffer(STAGE)], (buf, bytes) => this.flush(buf, bytes));
   }
 
   /** Creates (or truncates) `path`. */
@@ -117,32 +158,22 @@ export class FileWriter {
 
   /** Bytes given to write so far. */
   get bytes(): number {
-    return this.position + this.fill;
+    return this.position + this.stages.fill;
   }
 
   /** Appends `chunk` (copied: the caller may reuse it once this resolves). */
   async write(chunk: Uint8Array): Promise<void> {
     if (this.closed) throw new GroundworkError('OUTPUT_CLOSED', `${this.path} was closed before everything was written`);
-    for (let o = 0; o < chunk.length; ) {
-      const buf = this.buffers[this.current] as Buffer;
-      const n = Math.min(STAGE - this.fill, chunk.length - o);
-      buf.set(chunk.subarray(o, o + n), this.fill);
-      this.fill += n;
-      o += n;
-      if (this.fill === STAGE) await this.flush(STAGE);
-    }
+    await this.stages.add(chunk);
   }
 
-  /** Starts writing the first `bytes` of the current buffer; waits for the previous write first. */
-  private async flush(bytes: number): Promise<void> {
-    const buf = this.buffers[this.current] as Buffer;
+  /** Starts writing a full stage; returns once the previous stage's write finished (its buffer is free). */
+  private async flush(buf: Buffer, bytes: number): Promise<void> {
     const at = this.position;
     const previous = this.writing;
     this.writing = previous.then(() => writeAllAt(this.file.fh, buf.subarray(0, bytes), at));
     this.writing.catch(() => {}); // awaited by the next flush or end
     this.position += bytes;
-    this.fill -= bytes;
-    this.current ^= 1;
     await previous;
   }
 
@@ -151,8 +182,8 @@ export class FileWriter {
     if (this.closed) return;
     this.closed = true;
     try {
-      const tail = this.fill;
-      const buf = this.buffers[this.current] as Buffer;
+      const tail = this.stages.fill;
+      const buf = this.stages.active;
       const whole = this.file.direct ? tail - (tail % ALIGN) : tail;
       if (whole > 0) {
         await this.writing;
@@ -170,7 +201,7 @@ export class FileWriter {
         }
         this.position += tail - whole;
       }
-      this.fill = 0;
+      this.stages.fill = 0;
     } finally {
       await this.file.fh.close();
     }

@@ -30,7 +30,7 @@ import { equals, fromHex, toHex, type Bytes } from '../../core/bytes.js';
 import { GroundworkError, type ErrorOptions } from '../../core/errors.js';
 import { isPieceSize, LEAF_SIZE, leafHash, leafProof, leavesPerPiece, MAX_PIECE_SIZE, pieceProof, pieceRoot, shardRoot } from '../../core/shardtree.js';
 import { foldSubtree, leafHashesInto } from '../../storage/piecehash.js';
-import { alignedBuffer, directSpan, isAlignedBuffer, openData, writeAllAt } from '../../core/directio.js';
+import { alignedBuffer, directSpan, DoubleBuffer, isAlignedBuffer, openData, writeAllAt } from '../../core/directio.js';
 
 const HASH = 32;
 const ROOT_RE = /^[0-9a-f]{64}$/;
@@ -591,10 +591,9 @@ export class ShardUpload {
    * hashed in one tight loop and written with one call per file; two buffers alternate, so one
    * is hashed while the other's disk writes finish.
    */
-  private readonly buffers: Buffer[];
+  private readonly batches: DoubleBuffer;
+  private buffersGiven = false;
   private readonly leafBuffers = [Buffer.allocUnsafe((BATCH / LEAF_SIZE) * HASH), Buffer.allocUnsafe((BATCH / LEAF_SIZE) * HASH)];
-  private current = 0;
-  private fill = 0;
   /** Bytes handed to disk writes so far (where the next batch goes in the data file). */
   private flushed = 0;
   /** Bytes flushed when the last background datasync was started. */
@@ -612,7 +611,7 @@ export class ShardUpload {
     private readonly files: { dir: string; data: FileHandle; leaves: FileHandle; direct: boolean } | undefined,
   ) {
     this.per = leavesPerPiece(params.pieceSize);
-    this.buffers = [store.takeBatchBuffer(), store.takeBatchBuffer()];
+    this.batches = new DoubleBuffer([store.takeBatchBuffer(), store.takeBatchBuffer()], (data, bytes, i) => this.flush(data, bytes, i));
   }
 
   /** Bytes received so far. */
@@ -632,23 +631,15 @@ export class ShardUpload {
       throw new ShardStoreError('SIZE_MISMATCH', `the body is longer than the declared ${this.params.bytes} bytes`);
     }
     this.received += chunk.length;
-    for (let o = 0; o < chunk.length; ) {
-      const buf = this.buffers[this.current] as Buffer;
-      const n = Math.min(BATCH - this.fill, chunk.length - o);
-      buf.set(chunk.subarray(o, o + n), this.fill);
-      this.fill += n;
-      o += n;
-      if (this.fill === BATCH) await this.flush();
-    }
+    await this.batches.add(chunk);
   }
 
-  /** Hashes the current batch (whole pieces) and starts writing it; waits for the previous batch's writes first. */
-  private async flush(): Promise<void> {
-    const bytes = this.fill;
+  /** Hashes a batch (whole pieces) and starts writing it; waits for the previous batch's writes first. */
+  private async flush(batch: Buffer, bytes: number, index: number): Promise<void> {
     if (bytes === 0) return;
-    const data = (this.buffers[this.current] as Buffer).subarray(0, bytes);
+    const data = batch.subarray(0, bytes);
     const leaves = bytes / LEAF_SIZE;
-    const hashes = (this.leafBuffers[this.current] as Buffer).subarray(0, leaves * HASH);
+    const hashes = (this.leafBuffers[index] as Buffer).subarray(0, leaves * HASH);
     leafHashesInto(data, 0, leaves, hashes, 0);
     const at = this.flushed;
     this.flushed += bytes;
@@ -662,8 +653,6 @@ export class ShardUpload {
     }
     const previous = this.writing;
     this.writing = writes;
-    this.current ^= 1;
-    this.fill = 0;
     await previous;
     // Durable as it goes: the disk flushes what arrived while the rest streams in, so the sync
     // at commit waits for the tail only.
@@ -686,7 +675,7 @@ export class ShardUpload {
         throw new ShardStoreError('SIZE_MISMATCH', `the body ended after ${this.received} of the declared ${this.params.bytes} bytes`);
       }
       // The declared size is whole pieces, so the last batch is too.
-      await this.flush();
+      await this.batches.swap();
       await this.writing;
       await this.syncing;
       const root = shardRoot(this.pieceRoots);
@@ -710,7 +699,9 @@ export class ShardUpload {
 
   /** Once no write uses them: the batch buffers go back to the store for the next upload. */
   private giveBuffersBack(): void {
-    for (const b of this.buffers.splice(0)) this.store.giveBatchBuffer(b);
+    if (this.buffersGiven) return;
+    this.buffersGiven = true;
+    for (const b of this.batches.buffers) this.store.giveBatchBuffer(b);
   }
 
   /** Drops the upload: its temporary files go, its reservation is released. Safe to call twice. */
