@@ -43,7 +43,7 @@ const determinism = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.scratch/**', 'web/dist/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.scratch/**', 'web/dist/**', 'native/*/build/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
