@@ -41,17 +41,17 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
   writeFileSync(stamp, lockHash);
 } else log('npm dependencies up to date');
 
-// 2b. The optional native hashing addon (native/piecehash), rebuilt when its source is newer
-// than its build (npm builds it at install only). Optional: where it cannot be built, storage
-// hashes in JavaScript, more slowly, and this says so.
+// 2b. The optional native storage kernels (native/kernels), rebuilt when their source is newer
+// than their build (npm builds them at install only). Optional: where they cannot be built,
+// storage hashes and encrypts through node:crypto, more slowly, and this says so.
 {
-  const dir = join(root, 'native', 'piecehash');
-  const built = join(dir, 'build', 'Release', 'piecehash.node');
-  const source = Math.max(...['piecehash.c', 'binding.gyp'].map((f) => statSync(join(dir, f)).mtimeMs));
+  const dir = join(root, 'native', 'kernels');
+  const built = join(dir, 'build', 'Release', 'kernels.node');
+  const source = Math.max(...['kernels.c', 'binding.gyp'].map((f) => statSync(join(dir, f)).mtimeMs));
   if (!existsSync(built) || statSync(built).mtimeMs < source) {
-    log('building the native hashing addon: npm rebuild @groundwork/piecehash');
-    const r = spawnSync('npm', ['rebuild', '@groundwork/piecehash'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: process.env });
-    if (r.status !== 0 || !existsSync(built)) log('warning: the native hashing addon did not build (a C toolchain and node-gyp are needed); storage hashing falls back to JavaScript');
+    log('building the native storage kernels: npm rebuild @groundwork/kernels');
+    const r = spawnSync('npm', ['rebuild', '@groundwork/kernels'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: process.env });
+    if (r.status !== 0 || !existsSync(built)) log('warning: the native storage kernels did not build (a C toolchain and node-gyp are needed); storage falls back to node:crypto');
   }
 }
 

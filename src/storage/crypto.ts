@@ -10,6 +10,7 @@ import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM, type Dec
 import { concat, utf8, type Bytes } from '../core/bytes.js';
 import { InvalidInputError } from '../core/errors.js';
 import { StorageError } from './errors.js';
+import { nativeKernels } from './kernels.js';
 import { SEGMENT_OVERHEAD } from './layout.js';
 
 export const FILE_KEY_BYTES = 32;
@@ -65,6 +66,60 @@ export function decryptSegment(key: Bytes, segment: number, sealed: Bytes): Byte
   const body = d.update(sealed.subarray(0, sealed.length - GCM_TAG_BYTES));
   try {
     return concat(body, d.final());
+  } catch (e) {
+    throw decryptFailed(segment, e);
+  }
+}
+
+/** Bytes per node:crypto cipher call in the fallbacks below: each call's output is a fresh buffer (larger ones came from fresh pages). */
+const MAX_CIPHER_CALL = 128 * 1024;
+
+/**
+ * Seals segment `segment` in place: `data` (its plaintext) becomes its ciphertext, and its tag
+ * is written to `tag` (GCM_TAG_BYTES). Same bytes as segmentCipher; one native call where the
+ * storage kernels loaded (storage/kernels), node:crypto otherwise.
+ */
+export function sealSegmentInPlace(key: Bytes, segment: number, data: Uint8Array, tag: Uint8Array): void {
+  assertKey(key);
+  if (tag.length !== GCM_TAG_BYTES) throw new InvalidInputError('INVALID_TAG', `a GCM tag is ${GCM_TAG_BYTES} bytes, not ${tag.length}`);
+  if (nativeKernels) nativeKernels.gcmSeal(key, segmentNonce(segment), SEGMENT_AAD, data, tag);
+  else jsSealSegmentInPlace(key, segment, data, tag);
+}
+
+/** sealSegmentInPlace through node:crypto (the fallback; exported for tests). */
+export function jsSealSegmentInPlace(key: Bytes, segment: number, data: Uint8Array, tag: Uint8Array): void {
+  const c = segmentCipher(key, segment);
+  const out = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  for (let o = 0; o < data.length; o += MAX_CIPHER_CALL) c.update(data.subarray(o, o + MAX_CIPHER_CALL)).copy(out, o);
+  c.final();
+  tag.set(c.getAuthTag());
+}
+
+/**
+ * Opens segment `segment`, whose ciphertext is `parts` in order (its pieces), into `out` from
+ * its start (`out` must not overlap the parts); StorageError DECRYPT_FAILED if `tag` does not
+ * authenticate them, and then `out` holds nothing usable. Same bytes as segmentDecipher.
+ */
+export function openSegmentInto(key: Bytes, segment: number, parts: readonly Uint8Array[], out: Uint8Array, tag: Bytes): void {
+  assertKey(key);
+  if (tag.length !== GCM_TAG_BYTES) throw new InvalidInputError('INVALID_TAG', `a GCM tag is ${GCM_TAG_BYTES} bytes, not ${tag.length}`);
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  if (total > out.length) throw new RangeError(`${total} bytes of ciphertext do not fit in ${out.length}`);
+  if (nativeKernels) {
+    if (!nativeKernels.gcmOpen(key, segmentNonce(segment), SEGMENT_AAD, parts, out, tag)) throw decryptFailed(segment);
+  } else jsOpenSegmentInto(key, segment, parts, out, tag);
+}
+
+/** openSegmentInto through node:crypto (the fallback; exported for tests; arguments checked by openSegmentInto). */
+export function jsOpenSegmentInto(key: Bytes, segment: number, parts: readonly Uint8Array[], out: Uint8Array, tag: Bytes): void {
+  const d = segmentDecipher(key, segment, tag);
+  const dst = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  let at = 0;
+  for (const part of parts) {
+    for (let o = 0; o < part.length; o += MAX_CIPHER_CALL) at += d.update(part.subarray(o, o + MAX_CIPHER_CALL)).copy(dst, at);
+  }
+  try {
+    d.final();
   } catch (e) {
     throw decryptFailed(segment, e);
   }

@@ -95,7 +95,7 @@ test('decode: a failing shard is asked last for later segments; fetch errors and
     return pieces[j]![s]!;
   };
   const parts: Uint8Array[] = [];
-  const report = await decodeFile(man, fetch, (c) => void parts.push(c), { parallel: 1 });
+  const report = await decodeFile(man, fetch, (c) => void parts.push(Uint8Array.from(c)), { parallel: 1 });
   sameBytes(Buffer.concat(parts), data);
   assert.deepEqual(report, { bytes: data.length, repairedSegments: 4, failedShards: [1, 2] });
   assert.deepEqual(asked[0]!.slice().sort(), [0, 1, 2, 3, 4, 5]);
@@ -112,7 +112,7 @@ test('decode: a tampered piece is caught by verification (then rebuilt from pari
   const withProof = async (j: number, s: number) => ({ piece: bad[j]![s]!, proof: pieceProof(pieces[j]!.map((p) => pieceRootOf(p)), s) });
   for (const hasher of ['auto', 'inline'] as const) {
     const parts: Uint8Array[] = [];
-    const report = await decodeFile(man, verifiedFetcher(man, withProof, { hasher }), (c) => void parts.push(c));
+    const report = await decodeFile(man, verifiedFetcher(man, withProof, { hasher }), (c) => void parts.push(Uint8Array.from(c)));
     sameBytes(Buffer.concat(parts), data, hasher);
     assert.deepEqual(report.failedShards, [1]);
   }

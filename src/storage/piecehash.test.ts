@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { toHex } from '../core/bytes.js';
 import { leafHash, LEAF_SIZE, MAX_PIECE_SIZE, pieceRoot, shardRoot } from '../core/shardtree.js';
 import { ThreadPieceHasher } from './hashpool.js';
-import { foldSubtree, jsPieceHash, leafHashesInto, nativePieceHash, nativePieceHashProblem, pieceHashImplementation, pieceRootOf, pieceRootsInto, ShardRootBuilder } from './piecehash.js';
+import { nativeKernelsProblem } from './kernels.js';
+import { foldSubtree, jsPieceHash, leafHashesInto, nativePieceHash, pieceHashImplementation, pieceRootOf, pieceRootsInto, ShardRootBuilder } from './piecehash.js';
 
 function slowRoot(piece: Uint8Array): Uint8Array {
   const leaves: Uint8Array[] = [];
@@ -26,9 +27,9 @@ test('piecehash: equals shardtree pieceRoot over leafHash for every piece size',
   assert.throws(() => pieceRootsInto(buf, 100, 8192, 4, out, 0), RangeError);
 });
 
-test('piecehash: the native addon is built and loaded on Linux (npm install builds it; GROUNDWORK_PIECEHASH=js turns it off)', () => {
-  if (process.platform !== 'linux' || process.env.GROUNDWORK_PIECEHASH === 'js') return;
-  assert.equal(pieceHashImplementation, 'native', `@groundwork/piecehash did not load: ${nativePieceHashProblem}`);
+test('piecehash: the native kernels are built and loaded on Linux (npm install builds them; GROUNDWORK_KERNELS=js turns them off)', () => {
+  if (process.platform !== 'linux' || process.env.GROUNDWORK_KERNELS === 'js') return;
+  assert.equal(pieceHashImplementation, 'native', `@groundwork/kernels did not load: ${nativeKernelsProblem}`);
 });
 
 test('piecehash: the native kernels give the same bytes as the JavaScript kernels, on any kind of Uint8Array', () => {

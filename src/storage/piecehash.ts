@@ -3,21 +3,19 @@
  * straight from a buffer, the inner loop of encoding, of verifying fetched pieces and of a
  * provider checking an upload. Same bytes as the shardtree functions (tests check).
  *
- * Two implementations of the same hashes: the native addon `@groundwork/piecehash`
- * (native/piecehash: one call per buffer, OpenSSL's SHA-256 as linked into Node.js), used when
- * it loaded, and JavaScript (`jsPieceHash`), the fallback where the addon could not be built
- * (it is an optional dependency) or GROUNDWORK_PIECEHASH=js is set. In JavaScript a leaf costs a
- * hash object, two updates and a digest (about as long as hashing its 4 KiB): each leaf is
- * hashed as 0x00 then a view of it (copying it behind the tag for the one-shot crypto.hash is as
- * fast for private memory but 20% slower for the SharedArrayBuffers the encoder's stripes live
- * in), the digest written into a level buffer that the in-piece tree is then folded over in
- * place (a piece is a power-of-two number of leaves: a complete tree, no promoted nodes).
+ * Two implementations of the same hashes: the native kernels (storage/kernels: one call per
+ * buffer, OpenSSL's SHA-256 as linked into Node.js), used when they loaded, and JavaScript
+ * (`jsPieceHash`), the fallback. In JavaScript a leaf costs a hash object, two updates and a
+ * digest (about as long as hashing its 4 KiB): each leaf is hashed as 0x00 then a view of it
+ * (copying it behind the tag for the one-shot crypto.hash is as fast for private memory but 20%
+ * slower for the SharedArrayBuffers the encoder's stripes live in), the digest written into a
+ * level buffer that the in-piece tree is then folded over in place (a piece is a power-of-two
+ * number of leaves: a complete tree, no promoted nodes).
  */
 import { createHash, hash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type { Bytes } from '../core/bytes.js';
-import { errorMessage } from '../core/errors.js';
 import { leavesPerPiece, LEAF_SIZE } from '../core/shardtree.js';
+import { nativeKernels } from './kernels.js';
 
 const HASH = 32;
 
@@ -72,19 +70,8 @@ export const jsPieceHash: PieceHashKernels = {
   },
 };
 
-function loadNative(): { kernels: PieceHashKernels | null; problem: string } {
-  if (process.env.GROUNDWORK_PIECEHASH === 'js') return { kernels: null, problem: 'GROUNDWORK_PIECEHASH=js' };
-  try {
-    return { kernels: createRequire(import.meta.url)('@groundwork/piecehash') as PieceHashKernels, problem: '' };
-  } catch (e) {
-    return { kernels: null, problem: errorMessage(e) };
-  }
-}
-
-const loaded = loadNative();
-/** The native kernels, or null where the addon did not load (`nativePieceHashProblem` says why). */
-export const nativePieceHash: PieceHashKernels | null = loaded.kernels;
-export const nativePieceHashProblem: string = loaded.problem;
+/** The native kernels, or null where the addon did not load (storage/kernels). */
+export const nativePieceHash: PieceHashKernels | null = nativeKernels;
 const kernels: PieceHashKernels = nativePieceHash ?? jsPieceHash;
 /** Which kernels this process hashes with. */
 export const pieceHashImplementation: 'native' | 'javascript' = nativePieceHash ? 'native' : 'javascript';
