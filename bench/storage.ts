@@ -20,6 +20,9 @@
  *   `put_disk_share` = that rate ÷ the disk's.
  * - `proofs_per_s`: the chain's check of a storage proof (core/shardtree verifyLeaf: the 4 KiB
  *   leaf hashed and its path to the root of a 1 GiB shard), on one core.
+ * - `kernels`: 'native' when the storage kernels addon (native/kernels) did the leaf hashing and
+ *   AES-GCM in this process, 'javascript' when node:crypto did (GROUNDWORK_KERNELS=js, or an
+ *   addon that did not build).
  * Options: --size <MiB>, --k, --m, --parallel (segments fetched at once; default getFile's), --keep.
  */
 import { createHash, randomFillSync } from 'node:crypto';
@@ -33,6 +36,7 @@ import { LEAF_SIZE, leafHash, verifyLeaf } from '../src/core/shardtree.js';
 import { createClient } from '../src/client/client.js';
 import { putFile } from '../src/storage/put.js';
 import { getFile } from '../src/storage/get.js';
+import { nativeKernels } from '../src/storage/kernels.js';
 import { cli, freePort, spawnCli, type LiveProcess } from '../src/testkit/proc.js';
 import { numberOption } from './args.js';
 
@@ -176,6 +180,8 @@ export async function storageBench(args: string[]): Promise<Record<string, unkno
       put_disk_share: +((putRate * ((k + m) / k)) / diskRate).toFixed(3),
       proofs_per_s: Math.round(proofsPerS),
       target_ratio: 0.25,
+      // Which storage kernels hashed and encrypted (native/kernels, or the node:crypto fallback).
+      kernels: nativeKernels ? 'native' : 'javascript',
     };
   } finally {
     await devnet?.stop();
