@@ -145,60 +145,44 @@ static int gcm_run(int seal, const uint8_t *key, const uint8_t *nonce, const uin
   if (ctx == NULL) return -1;
   int ok = -1, n = 0;
   uint8_t end[16];
-  if (seal) {
-    if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1) goto done;
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_NONCE, NULL) != 1) goto done;
-    if (EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) != 1) goto done;
-    if (aadLen > 0 && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aadLen) != 1) goto done;
-    for (size_t i = 0; i < count; i++) {
-      if (lens[i] > 0 && (EVP_EncryptUpdate(ctx, outs[i], &n, parts[i], (int)lens[i]) != 1 || (size_t)n != lens[i])) goto done;
-    }
-    if (EVP_EncryptFinal_ex(ctx, end, &n) != 1 || n != 0) goto done;
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG, tag) != 1) goto done;
-    ok = 1;
-  } else {
-    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1) goto done;
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_NONCE, NULL) != 1) goto done;
-    if (EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) != 1) goto done;
-    if (aadLen > 0 && EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aadLen) != 1) goto done;
-    for (size_t i = 0; i < count; i++) {
-      if (lens[i] > 0 && (EVP_DecryptUpdate(ctx, outs[i], &n, parts[i], (int)lens[i]) != 1 || (size_t)n != lens[i])) goto done;
-    }
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, GCM_TAG, tag) != 1) goto done;
-    ok = EVP_DecryptFinal_ex(ctx, end, &n) == 1 ? 1 : 0;
+  if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, seal) != 1) goto done;
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_NONCE, NULL) != 1) goto done;
+  if (EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, seal) != 1) goto done;
+  if (aadLen > 0 && EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aadLen) != 1) goto done;
+  for (size_t i = 0; i < count; i++) {
+    if (lens[i] > 0 && (EVP_CipherUpdate(ctx, outs[i], &n, parts[i], (int)lens[i]) != 1 || (size_t)n != lens[i])) goto done;
   }
+  if (!seal && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, GCM_TAG, tag) != 1) goto done;
+  int final = EVP_CipherFinal_ex(ctx, end, &n);
+  if (!seal) ok = final == 1 ? 1 : 0;
+  else if (final == 1 && n == 0 && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG, tag) == 1) ok = 1;
 done:
   EVP_CIPHER_CTX_free(ctx);
   return ok;
 }
 
-/* The key, nonce and AAD arguments of the GCM calls. */
-static int gcm_params(napi_env env, napi_value *argv, uint8_t **key, uint8_t **nonce, uint8_t **aad, size_t *aadLen) {
-  size_t keyLen, nonceLen;
-  if (!bytes_arg(env, argv[0], key, &keyLen) || !bytes_arg(env, argv[1], nonce, &nonceLen) || !bytes_arg(env, argv[2], aad, aadLen)) {
-    fail(env, 0, "key, nonce and aad must be Uint8Arrays");
-    return 0;
+/* The arguments every GCM call has: `argc` of them (or it throws and returns 0), the key, nonce
+ * and AAD first, the 16-byte tag last. */
+static int gcm_args(napi_env env, napi_callback_info info, size_t argc, napi_value *argv, const char *usage,
+                    uint8_t **key, uint8_t **nonce, uint8_t **aad, size_t *aadLen, uint8_t **tag) {
+  size_t got = argc, keyLen, nonceLen, tagLen;
+  if (napi_get_cb_info(env, info, &got, argv, NULL, NULL) != napi_ok || got != argc) return fail(env, 0, usage), 0;
+  if (!bytes_arg(env, argv[0], key, &keyLen) || !bytes_arg(env, argv[1], nonce, &nonceLen) || !bytes_arg(env, argv[2], aad, aadLen) || !bytes_arg(env, argv[argc - 1], tag, &tagLen)) {
+    return fail(env, 0, "key, nonce, aad and tag must be Uint8Arrays"), 0;
   }
-  if (keyLen != GCM_KEY || nonceLen != GCM_NONCE || *aadLen > 0x7fffffff) {
-    fail(env, 1, "an AES-256-GCM key is 32 bytes, a nonce 12");
-    return 0;
-  }
+  if (keyLen != GCM_KEY || nonceLen != GCM_NONCE || tagLen != GCM_TAG || *aadLen > 0x7fffffff) return fail(env, 1, "an AES-256-GCM key is 32 bytes, a nonce 12, a tag 16"), 0;
   return 1;
 }
 
 /* gcmSeal(key, nonce, aad, data, tag): encrypts `data` in place and writes its 16-byte tag to `tag`. */
 static napi_value gcm_seal(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) return fail(env, 0, "gcmSeal(key, nonce, aad, data, tag)");
   uint8_t *key, *nonce, *aad, *data, *tag;
-  size_t aadLen, len, tagLen;
-  if (!gcm_params(env, argv, &key, &nonce, &aad, &aadLen)) return NULL;
-  if (!bytes_arg(env, argv[3], &data, &len) || !bytes_arg(env, argv[4], &tag, &tagLen)) return fail(env, 0, "data and tag must be Uint8Arrays");
-  if (tagLen != GCM_TAG) return fail(env, 1, "a tag is 16 bytes");
+  size_t aadLen, len;
+  if (!gcm_args(env, info, 5, argv, "gcmSeal(key, nonce, aad, data, tag)", &key, &nonce, &aad, &aadLen, &tag)) return NULL;
+  if (!bytes_arg(env, argv[3], &data, &len)) return fail(env, 0, "data must be a Uint8Array");
   if (len > 0x7fffffff) return fail(env, 1, "at most 2 GiB per call");
-  int r = gcm_run(1, key, nonce, aad, aadLen, &data, &len, &data, 1, tag);
-  if (r != 1) napi_throw_error(env, "ERR_KERNELS_OPENSSL", "AES-256-GCM failed in OpenSSL");
+  if (gcm_run(1, key, nonce, aad, aadLen, &data, &len, &data, 1, tag) != 1) napi_throw_error(env, "ERR_KERNELS_OPENSSL", "AES-256-GCM failed in OpenSSL");
   return NULL;
 }
 
@@ -206,14 +190,11 @@ static napi_value gcm_seal(napi_env env, napi_callback_info info) {
  * start; out may not overlap them); true if the tag authenticates them (out is then their
  * plaintext), false if not (out's content is then unspecified). */
 static napi_value gcm_open(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) return fail(env, 0, "gcmOpen(key, nonce, aad, parts, out, tag)");
   uint8_t *key, *nonce, *aad, *out, *tag;
-  size_t aadLen, outLen, tagLen;
-  if (!gcm_params(env, argv, &key, &nonce, &aad, &aadLen)) return NULL;
-  if (!bytes_arg(env, argv[4], &out, &outLen) || !bytes_arg(env, argv[5], &tag, &tagLen)) return fail(env, 0, "out and tag must be Uint8Arrays");
-  if (tagLen != GCM_TAG) return fail(env, 1, "a tag is 16 bytes");
+  size_t aadLen, outLen;
+  if (!gcm_args(env, info, 6, argv, "gcmOpen(key, nonce, aad, parts, out, tag)", &key, &nonce, &aad, &aadLen, &tag)) return NULL;
+  if (!bytes_arg(env, argv[4], &out, &outLen)) return fail(env, 0, "out must be a Uint8Array");
   bool isArray = false;
   uint32_t count = 0;
   if (napi_is_array(env, argv[3], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[3], &count) != napi_ok) return fail(env, 0, "parts must be an array of Uint8Arrays");
