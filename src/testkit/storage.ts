@@ -117,6 +117,8 @@ export interface StorageNetOptions {
   /** Each provider's storage capacity (bytes), or provider i's (0-based). */
   capacityBytes?: number | ((i: number) => number);
   proverPollMs?: number;
+  /** The agents' withdrawEveryBlocks (default the agent's: 100); 0: they never withdraw on their own. */
+  withdrawEveryBlocks?: number;
 }
 
 export interface StorageProvider {
@@ -248,6 +250,7 @@ export async function startStorageNet(o: StorageNetOptions): Promise<StorageNet>
         pricing: { type: 'fixed', price: String(o.price?.(p.i) ?? 100n + 10n * BigInt(p.i)) },
         metricsListen: '',
         reconcileEveryBlocks: 5,
+        ...(o.withdrawEveryBlocks !== undefined ? { withdrawEveryBlocks: o.withdrawEveryBlocks } : {}),
         storage: { capacityBytes: (typeof o.capacityBytes === 'function' ? o.capacityBytes(p.i) : o.capacityBytes) ?? 2 ** 31, proverPollMs: o.proverPollMs ?? 250 },
       };
       writeFileSync(join(pHome, 'provider.json'), JSON.stringify(config, null, 2));
