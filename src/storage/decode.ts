@@ -273,7 +273,7 @@ export async function decodeFile(manifest: Manifest, fetchPiece: PieceFetcher, o
   const spare: Buffer[] = [];
   const takePlain = (): Buffer => spare.pop() ?? Buffer.allocUnsafeSlow(layout.segmentCapacity);
   const givePlain = (b: Buffer): void => {
-    if (reuse && spare.length <= parallel) spare.push(b);
+    if (reuse && b.length === layout.segmentCapacity && spare.length <= parallel) spare.push(b);
   };
 
   /** The plaintext of segment `s`, authenticated: the first `len` bytes of `buf`. */
