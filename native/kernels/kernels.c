@@ -161,28 +161,33 @@ done:
   return ok;
 }
 
-/* The arguments every GCM call has: `argc` of them (or it throws and returns 0), the key, nonce
- * and AAD first, the 16-byte tag last. */
-static int gcm_args(napi_env env, napi_callback_info info, size_t argc, napi_value *argv, const char *usage,
-                    uint8_t **key, uint8_t **nonce, uint8_t **aad, size_t *aadLen, uint8_t **tag) {
+/* The arguments of a GCM call: the key, nonce and AAD first, the buffer it works on (data or
+ * out) at `bufIndex`, the 16-byte tag last. */
+typedef struct {
+  napi_value argv[6];
+  uint8_t *key, *nonce, *aad, *buf, *tag;
+  size_t aadLen, bufLen;
+} gcm_call;
+
+/* Reads `argc` arguments into `c`; 0 (having thrown) if they are not what `usage` says. */
+static int gcm_args(napi_env env, napi_callback_info info, size_t argc, size_t bufIndex, const char *usage, gcm_call *c) {
   size_t got = argc, keyLen, nonceLen, tagLen;
-  if (napi_get_cb_info(env, info, &got, argv, NULL, NULL) != napi_ok || got != argc) return fail(env, 0, usage), 0;
-  if (!bytes_arg(env, argv[0], key, &keyLen) || !bytes_arg(env, argv[1], nonce, &nonceLen) || !bytes_arg(env, argv[2], aad, aadLen) || !bytes_arg(env, argv[argc - 1], tag, &tagLen)) {
-    return fail(env, 0, "key, nonce, aad and tag must be Uint8Arrays"), 0;
+  if (napi_get_cb_info(env, info, &got, c->argv, NULL, NULL) != napi_ok || got != argc) return fail(env, 0, usage), 0;
+  napi_value *a = c->argv;
+  if (!bytes_arg(env, a[0], &c->key, &keyLen) || !bytes_arg(env, a[1], &c->nonce, &nonceLen) || !bytes_arg(env, a[2], &c->aad, &c->aadLen) ||
+      !bytes_arg(env, a[bufIndex], &c->buf, &c->bufLen) || !bytes_arg(env, a[argc - 1], &c->tag, &tagLen)) {
+    return fail(env, 0, usage), 0;
   }
-  if (keyLen != GCM_KEY || nonceLen != GCM_NONCE || tagLen != GCM_TAG || *aadLen > 0x7fffffff) return fail(env, 1, "an AES-256-GCM key is 32 bytes, a nonce 12, a tag 16"), 0;
+  if (keyLen != GCM_KEY || nonceLen != GCM_NONCE || tagLen != GCM_TAG || c->aadLen > 0x7fffffff) return fail(env, 1, "an AES-256-GCM key is 32 bytes, a nonce 12, a tag 16"), 0;
   return 1;
 }
 
 /* gcmSeal(key, nonce, aad, data, tag): encrypts `data` in place and writes its 16-byte tag to `tag`. */
 static napi_value gcm_seal(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  uint8_t *key, *nonce, *aad, *data, *tag;
-  size_t aadLen, len;
-  if (!gcm_args(env, info, 5, argv, "gcmSeal(key, nonce, aad, data, tag)", &key, &nonce, &aad, &aadLen, &tag)) return NULL;
-  if (!bytes_arg(env, argv[3], &data, &len)) return fail(env, 0, "data must be a Uint8Array");
-  if (len > 0x7fffffff) return fail(env, 1, "at most 2 GiB per call");
-  if (gcm_run(1, key, nonce, aad, aadLen, &data, &len, &data, 1, tag) != 1) napi_throw_error(env, "ERR_KERNELS_OPENSSL", "AES-256-GCM failed in OpenSSL");
+  gcm_call c;
+  if (!gcm_args(env, info, 5, 3, "gcmSeal(key, nonce, aad, data, tag): Uint8Arrays", &c)) return NULL;
+  if (c.bufLen > 0x7fffffff) return fail(env, 1, "at most 2 GiB per call");
+  if (gcm_run(1, c.key, c.nonce, c.aad, c.aadLen, &c.buf, &c.bufLen, &c.buf, 1, c.tag) != 1) napi_throw_error(env, "ERR_KERNELS_OPENSSL", "AES-256-GCM failed in OpenSSL");
   return NULL;
 }
 
@@ -190,11 +195,11 @@ static napi_value gcm_seal(napi_env env, napi_callback_info info) {
  * start; out may not overlap them); true if the tag authenticates them (out is then their
  * plaintext), false if not (out's content is then unspecified). */
 static napi_value gcm_open(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  uint8_t *key, *nonce, *aad, *out, *tag;
-  size_t aadLen, outLen;
-  if (!gcm_args(env, info, 6, argv, "gcmOpen(key, nonce, aad, parts, out, tag)", &key, &nonce, &aad, &aadLen, &tag)) return NULL;
-  if (!bytes_arg(env, argv[4], &out, &outLen)) return fail(env, 0, "out must be a Uint8Array");
+  gcm_call c;
+  if (!gcm_args(env, info, 6, 4, "gcmOpen(key, nonce, aad, parts, out, tag): parts an array of Uint8Arrays, the rest Uint8Arrays", &c)) return NULL;
+  napi_value *argv = c.argv;
+  uint8_t *out = c.buf;
+  size_t outLen = c.bufLen;
   bool isArray = false;
   uint32_t count = 0;
   if (napi_is_array(env, argv[3], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[3], &count) != napi_ok) return fail(env, 0, "parts must be an array of Uint8Arrays");
@@ -209,7 +214,7 @@ static napi_value gcm_open(napi_env env, napi_callback_info info) {
     total += lens[i];
   }
   if (total > 0x7fffffff) return fail(env, 1, "at most 2 GiB per call");
-  int r = gcm_run(0, key, nonce, aad, aadLen, parts, lens, outs, count, tag);
+  int r = gcm_run(0, c.key, c.nonce, c.aad, c.aadLen, parts, lens, outs, count, c.tag);
   if (r < 0) {
     napi_throw_error(env, "ERR_KERNELS_OPENSSL", "AES-256-GCM failed in OpenSSL");
     return NULL;
