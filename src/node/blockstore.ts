@@ -93,6 +93,15 @@ export class BlockStore {
   /** Indexed attribute keys by event type. */
   private readonly indexedByType = new Map<string, Set<string>>();
 
+  /**
+   * The last height readers may see. A block's writes become visible to LMDB readers when its
+   * transaction commits, a moment before the node switches its state to that block; until then
+   * (the node raises this after the switch) the block, its results, its txs and their index
+   * entries read as absent, so a client that sees its tx committed always finds its effects in
+   * the state it queries next. Unlimited for offline readers (replay).
+   */
+  visibleHeight = Number.MAX_SAFE_INTEGER;
+
   constructor(
     db: Database,
     /** Event attributes to index, as "type.key". */
@@ -172,6 +181,7 @@ export class BlockStore {
   }
 
   blockRaw(height: number): Bytes | undefined {
+    if (height > this.visibleHeight) return undefined;
     const b = this.blocks.get(toBuffer(u64be(height)));
     return b ? fromBuffer(b) : undefined;
   }
@@ -196,6 +206,7 @@ export class BlockStore {
   }
 
   results(height: number): BlockResults | undefined {
+    if (height > this.visibleHeight) return undefined;
     const raw = this.resultsT.get(toBuffer(u64be(height)));
     if (!raw) return undefined;
     const r = new Reader(fromBuffer(raw));
@@ -209,9 +220,11 @@ export class BlockStore {
 
   heightOf(blockHash: Bytes): number | undefined {
     const b = this.blockByHash.get(toBuffer(blockHash));
-    return b ? Number(readU64be(fromBuffer(b))) : undefined;
+    const height = b ? Number(readU64be(fromBuffer(b))) : undefined;
+    return height !== undefined && height <= this.visibleHeight ? height : undefined;
   }
 
+  /** Whether the tx is stored, visible or not (the mempool's duplicate check must see it at once). */
   hasTx(hash: Bytes): boolean {
     return this.txByHash.doesExist(toBuffer(hash));
   }
@@ -220,6 +233,7 @@ export class BlockStore {
     const l = this.txByHash.get(toBuffer(hash));
     if (!l) return undefined;
     const loc = decodeLocation(fromBuffer(l));
+    if (loc.height > this.visibleHeight) return undefined;
     const block = this.blocks.get(toBuffer(u64be(loc.height)));
     const results = this.resultsT.get(toBuffer(u64be(loc.height)));
     if (!block || !results) return undefined;
@@ -248,7 +262,9 @@ export class BlockStore {
     for (const { key, value } of this.events.getRange({ start: toBuffer(start), end: toBuffer(prefix), reverse: true })) {
       if (before && key.length === start.length && Buffer.compare(key, toBuffer(start)) === 0) continue;
       const dv = new DataView(key.buffer, key.byteOffset + prefix.length, 12);
-      out.push({ height: Number(dv.getBigUint64(0)), index: dv.getUint32(8), hash: Uint8Array.from(value) });
+      const height = Number(dv.getBigUint64(0));
+      if (height > this.visibleHeight) continue;
+      out.push({ height, index: dv.getUint32(8), hash: Uint8Array.from(value) });
       if (out.length >= limit) break;
     }
     return out;

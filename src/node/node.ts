@@ -119,6 +119,7 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
       }
     }
     const height = this.store.version;
+    this.blocks.visibleHeight = Math.max(height, 0);
     if (height > 0) {
       const sh = this.blocks.signedHeader(height);
       if (!sh) throw new InvariantError(`block ${height} missing from the block store`);
@@ -230,6 +231,7 @@ export class EmbeddedNode extends EventEmitter<NodeEvents> {
     const t3 = performance.now();
     // From here to the end of mempool.update nothing awaits: no admission can interleave.
     this.app.committed();
+    this.blocks.visibleHeight = height;
     if (res.validators) this.checkVotingPower(res.validators);
     this.lastHash = hash;
     this.lastTime = time;
