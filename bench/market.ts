@@ -37,7 +37,7 @@ import { onboardDevice } from '../src/chain/modules/devices/keeper.js';
 import { deviceSignBytes, makerSignBytes, NO_CAPABILITIES } from '../src/chain/modules/devices/types.js';
 import { spendCredits } from '../src/chain/modules/credits/keeper.js';
 import { delegate, votingPowerOf } from '../src/chain/modules/staking/keeper.js';
-import { createOrder, getBid, getOrder, leaseIdsOf, matchOrder, placeBid, registerProvider, withdraw } from '../src/chain/modules/market/keeper.js';
+import { createOrder, getBid, getOrder, leaseIdsOf, matchOrder, params, placeBid, registerProvider, withdraw } from '../src/chain/modules/market/keeper.js';
 import { orderKey } from '../src/chain/modules/market/keys.js';
 import { workerLeafHasher } from '../src/core/leafworker.js';
 import { numberOption } from './args.js';
@@ -189,8 +189,9 @@ export async function marketBench(args: string[]): Promise<Record<string, unknow
     if (!firstA || firstA.status !== 'active' || leaseIdsOf(app.state, A.first).length !== 1) throw new RangeError(`order ${A.first} did not match: ${firstA?.status}`);
     // The losers' bids stayed (matching does no work per loser): their providers' withdraws take
     // the deposits back. Timed for the first 10,000 losers, each withdraw on its own, on a
-    // throwaway copy: `reclaims_per_s` (lost bids taken back per second).
-    const rctx = new Context(info(), new Overlay(app.store));
+    // throwaway copy: `reclaims_per_s` (lost bids taken back per second). At the first height
+    // their standby time (market.standbyBlocks) is over.
+    const rctx = new Context({ ...info(), height: BigInt(app.height) + params(app.state).standbyBlocks + 1n }, new Overlay(app.store));
     let reclaimed = 0;
     let reclaimS = 0;
     for (let i = 0; i < nProviders && reclaimed < 10_000; i++) {

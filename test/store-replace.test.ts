@@ -23,11 +23,10 @@ test('store put: a provider that refuses its shard is replaced by a losing bid; 
     params: { storage: { periodBlocks: '100000' } },
     blockTimeMs: 200,
     capacityBytes: (i) => (i === 0 ? 64 << 10 : 64 << 20),
-    // A provider's withdraw takes back the deposits of its lost bids, on any order no longer
-    // taking bids: one landing between a match and the put's replacement leaves no bid to take
-    // (the put then fails and refunds, as in the 2+1 case below). This test is about the put's
-    // side, so the agents withdraw only when told to.
-    withdrawEveryBlocks: 0,
+    // The agents withdraw at every block they can: a losing bid is its order's standby for
+    // market.standbyBlocks, so a withdraw landing between the match and the put's replacement
+    // must leave it for the put to take.
+    withdrawEveryBlocks: 1,
   });
   try {
     const [small, p1, p2] = net.providers as [(typeof net.providers)[number], (typeof net.providers)[number], (typeof net.providers)[number]];

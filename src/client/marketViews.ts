@@ -51,8 +51,10 @@ export interface BidView {
   reputationBps: number;
   /** Whether the bidder was vetted when it bid (unvetted bidders win only drawn orders). */
   vetted: boolean;
-  /** standing: the order takes bids; lost: it stopped without this bid winning (the deposit goes back on the provider's withdraw or when the order closes). */
+  /** standing: the order takes bids; lost: it stopped without this bid winning (the deposit goes back on the provider's withdraw from `reclaimableFrom`, or when the order closes). */
   status: 'standing' | 'lost';
+  /** A lost bid: the first block a withdraw takes its deposit back (until then it is the order's standby, market.standbyBlocks); null while standing. */
+  reclaimableFrom: string | null;
 }
 
 export interface LeaseView {
@@ -132,11 +134,13 @@ export interface MarketBid {
   /** Device id (public key), lowercase hex. */
   device: string;
   price: bigint;
-  /** ugw held while the bid is stored: back when it is cancelled or outbid, or, once lost, on the provider's next withdraw (or when the order closes). */
+  /** ugw held while the bid is stored: back when it is cancelled or outbid, or, once lost, on the provider's first withdraw from `reclaimableFrom` (or when the order closes). */
   deposit: bigint;
   height: bigint;
   /** standing: the order takes bids; lost: the order stopped taking bids without this one winning. */
   status: 'standing' | 'lost';
+  /** A lost bid: the first block its provider's withdraw takes the deposit back (before, the customer may still accept it as a replacement); undefined while standing. */
+  reclaimableFrom?: bigint;
 }
 
 export interface MarketLease {
@@ -257,6 +261,7 @@ export function parseBid(j: unknown): MarketBid {
     deposit: big(b.deposit, 'bid.deposit'),
     height: big(b.height, 'bid.height'),
     status: b.status === 'lost' ? 'lost' : 'standing',
+    ...(b.reclaimableFrom === undefined || b.reclaimableFrom === null ? {} : { reclaimableFrom: big(b.reclaimableFrom, 'bid.reclaimableFrom') }),
   };
 }
 

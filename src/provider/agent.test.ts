@@ -58,9 +58,13 @@ function fakeChain() {
       if (refused) throw new TxFailedError('AB', c.height, 'market', 7, 'ORDER_NOT_OPEN', `order ${refused.value.order} is not open`);
       for (const m of ms) {
         c.sent.push(m.type);
+        if (m.type === 'market/withdraw') {
+          // Like the chain: the lost bids whose standby time is over go.
+          for (const [k, b] of c.bids) if (b.status === 'lost' && b.reclaimableFrom !== null && BigInt(b.reclaimableFrom) <= c.height + 1n) c.bids.delete(k);
+        }
         if (m.type !== 'market/bid') continue;
         const order = String(m.value.order);
-        c.bids.set(order, { order, provider: ME, device: DEV, price: String(m.value.price), deposit: '1', height: String(c.height), reputationBps: 10_000, vetted: true, status: 'standing' });
+        c.bids.set(order, { order, provider: ME, device: DEV, price: String(m.value.price), deposit: '1', height: String(c.height), reputationBps: 10_000, vetted: true, status: 'standing', reclaimableFrom: null });
         const o = c.orders.get(order);
         if (o) o.bidCount = 1;
       }
@@ -207,7 +211,7 @@ test('agent: the orders of one block are bid on in one tx; a batch the chain ref
   await a.agent.stop();
 });
 
-test('agent: a bid that lost is forgotten when its order matches, and a withdraw takes its deposit back', async () => {
+test('agent: a bid that lost is forgotten when its order matches; a withdraw takes its deposit back once its standby time is over', async () => {
   const { c, chain } = fakeChain();
   const a = agentWith(chain, undefined, 1);
   await a.agent.start();
@@ -219,7 +223,8 @@ test('agent: a bid that lost is forgotten when its order matches, and a withdraw
   assert.deepEqual(c.sent, ['market/bid'], 'a standing bid, no earnings: nothing to withdraw');
   // The window closes and another provider wins: the bid stays on chain, lost.
   (c.orders.get('1') as OrderView).status = 'active';
-  c.bids.set('1', { ...(c.bids.get('1') as BidView), status: 'lost' });
+  // It is the order's standby until block 14 (reclaimable from 15).
+  c.bids.set('1', { ...(c.bids.get('1') as BidView), status: 'lost', reclaimableFrom: '15' });
   c.events.set(12n, [
     { type: 'market.lease.created', attributes: { lease: '7', order: '1', provider: 'gw1other' } },
     { type: 'market.order.matched', attributes: { order: '1', leases: '1', lost: '1' } },
@@ -228,6 +233,10 @@ test('agent: a bid that lost is forgotten when its order matches, and a withdraw
   a.block(12n);
   await a.agent.idle();
   assert.deepEqual(a.store.current?.bids, {});
+  assert.deepEqual(c.sent, ['market/bid'], 'a standby: no withdraw yet');
+  c.height = 14n; // a withdraw sent now lands in block 15
+  a.block(14n);
+  await a.agent.idle();
   assert.deepEqual(c.sent, ['market/bid', 'market/withdraw']);
   await a.agent.stop();
 });

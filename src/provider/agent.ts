@@ -459,14 +459,17 @@ export class ProviderAgent {
 
   /**
    * Withdraws when there is something to take: earnings recorded, active leases whose pay is
-   * settled on withdrawal, or lost bids whose deposits come back with it (a withdraw takes back
-   * at most MAX_RECLAIM of them; while the chain says there are more, it withdraws again).
+   * settled on withdrawal, or lost bids whose standby time is over, so that their deposits come
+   * back with it (a withdraw takes back at most MAX_RECLAIM of them; while the chain says there
+   * are more, it withdraws again). A lost bid still in its standby time is left alone.
    */
   private async withdraw(): Promise<bigint> {
     const { chain, log, metrics } = this.deps;
     try {
       const p = await chain.provider(this.address);
-      const lost = p ? (await chain.providerBids(this.address)).some((b) => b.status === 'lost') : false;
+      // The withdraw lands in the next block at the earliest.
+      const next = (await chain.height()) + 1n;
+      const lost = p ? (await chain.providerBids(this.address)).some((b) => b.status === 'lost' && b.reclaimableFrom !== null && BigInt(b.reclaimableFrom) <= next) : false;
       if (!p || (BigInt(p.earnings) === 0n && p.activeLeases === 0 && !lost)) {
         log.debug('withdraw-skipped', { reason: p ? 'NOTHING_EARNED' : 'NOT_REGISTERED' });
         return 0n;

@@ -63,7 +63,7 @@ const order = (id: string, over: Partial<OrderView> = {}): OrderView => ({
   ...over,
 });
 
-const bid = (orderId: string, provider = ME, price = '900'): BidView => ({ order: orderId, provider, device: DEV, price, deposit: '500000', height: '45', reputationBps: 10_000, vetted: true, status: 'standing' });
+const bid = (orderId: string, provider = ME, price = '900'): BidView => ({ order: orderId, provider, device: DEV, price, deposit: '500000', height: '45', reputationBps: 10_000, vetted: true, status: 'standing', reclaimableFrom: null });
 
 const snap = (over: Partial<ChainSnapshot> = {}): ChainSnapshot => ({
   height: 50n,

@@ -276,7 +276,12 @@ function orderLines(o: MarketOrder): string[] {
 }
 
 function bidRow(b: MarketBid, denom: Denom): string {
-  return `  ${b.provider}  device ${short(b.device)}  ${formatIn(b.price, denom).padStart(14)}/block  (deposit ${formatAmount(b.deposit)}, height ${b.height})${b.status === 'lost' ? '  lost' : ''}`;
+  return `  ${b.provider}  device ${short(b.device)}  ${formatIn(b.price, denom).padStart(14)}/block  (deposit ${formatAmount(b.deposit)}, height ${b.height})${lostText(b)}`;
+}
+
+/** "  lost" and, for a lost bid, from which block its deposit can be taken back (before, it is the order's standby). */
+function lostText(b: MarketBid): string {
+  return b.status === 'lost' ? `  lost${b.reclaimableFrom === undefined ? '' : `, standby until block ${b.reclaimableFrom - 1n}`}` : '';
 }
 
 function leaseRow(l: MarketLease): string {
@@ -580,8 +585,8 @@ export function marketCommand(program: Command): void {
 
   bid
     .command('list [order]')
-    .description("an order's bids (standing while it takes bids, then lost), or with --provider a provider's bids on every order")
-    .option('--provider <address|key>', "list this provider's bids instead: lost ones hold deposits its next withdraw takes back")
+    .description("an order's bids (standing while it takes bids, then lost: the order's standbys for market.standbyBlocks), or with --provider a provider's bids on every order")
+    .option('--provider <address|key>', "list this provider's bids instead: lost ones hold deposits a withdraw takes back once their standby time is over")
     .option('--after <order>', 'with --provider: the page after this order id')
     .action(async (idArg: string | undefined, opts: { provider?: string; after?: string }, cmd: Command) => {
       const cli = new Cli(cmd);
@@ -593,8 +598,8 @@ export function marketCommand(program: Command): void {
         const lost = page.bids.filter((b) => b.status === 'lost');
         const lines = page.bids.length
           ? [
-              `${who}: ${page.bids.length} bid(s)${lost.length ? `, ${lost.length} lost (deposits back on withdraw: groundwork market provider withdraw <key>)` : ''}`,
-              ...page.bids.map((b) => `  order ${String(b.order).padEnd(6)} ${b.status.padEnd(8)} price ${b.price}/block  (deposit ${formatAmount(b.deposit)}, height ${b.height})`),
+              `${who}: ${page.bids.length} bid(s)${lost.length ? `, ${lost.length} lost (deposits back on withdraw once their standby time is over: groundwork market provider withdraw <key>)` : ''}`,
+              ...page.bids.map((b) => `  order ${String(b.order).padEnd(6)} ${b.status.padEnd(8)} price ${b.price}/block  (deposit ${formatAmount(b.deposit)}, height ${b.height})${b.reclaimableFrom === undefined ? '' : `  standby until block ${b.reclaimableFrom - 1n}`}`),
             ]
           : [`${who} has no bids`];
         if (page.next) lines.push(`more: --after ${page.next}`);
@@ -717,7 +722,7 @@ export function marketCommand(program: Command): void {
     });
 
   withTxOptions(
-    provider.command('withdraw <key>').description('settle your active leases, take your earnings to your balance and take back the deposits of your lost bids'),
+    provider.command('withdraw <key>').description('settle your active leases, take your earnings to your balance and take back the deposits of your lost bids whose standby time is over'),
     '<key>',
   ).action(async (from: string, opts: TxOpts, cmd: Command) => {
     const cli = new Cli(cmd);

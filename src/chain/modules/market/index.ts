@@ -31,8 +31,10 @@ import {
   leaseIdsOf,
   placeBid,
   previewSettlement,
+  params,
   processWakes,
   registerProvider,
+  reclaimableFrom,
   reputationOf,
   topupOrder,
   withdraw,
@@ -92,8 +94,13 @@ export function orderView(id: bigint, o: OrderRecord) {
   };
 }
 
-/** `orderOpen`: whether the bid's order still takes bids (a stored bid on any other order lost; its deposit waits for the provider's withdraw). */
-export function bidView(order: bigint, b: BidRecord & { provider: Bytes }, orderOpen: boolean) {
+/**
+ * A bid on order `o` (its status and window). A stored bid on an order no longer taking bids lost:
+ * `reclaimableFrom` is the first block at which its provider's withdraw takes its deposit back
+ * (until then it is the order's standby, see market.standbyBlocks).
+ */
+export function bidView(order: bigint, b: BidRecord & { provider: Bytes }, o: Pick<OrderRecord, 'status' | 'bidWindowEnd'>, standbyBlocks: bigint) {
+  const from = reclaimableFrom(o, standbyBlocks);
   return {
     order: order.toString(),
     provider: encodeAddress(b.provider),
@@ -103,7 +110,8 @@ export function bidView(order: bigint, b: BidRecord & { provider: Bytes }, order
     height: b.height.toString(),
     reputationBps: b.repBps,
     vetted: b.vetted,
-    status: orderOpen ? 'standing' : 'lost',
+    status: from === undefined ? 'standing' : 'lost',
+    reclaimableFrom: from === undefined ? null : from.toString(),
   };
 }
 
@@ -278,7 +286,7 @@ export function marketModule(deps: MarketDeps): Module<null, MarketParams> {
         const o = mustOrderView(store, id);
         return {
           ...orderView(id, o),
-          bids: bidsOf(store, id).map((b) => bidView(id, b, o.status === 'open')),
+          bids: bidsOf(store, id).map((b) => bidView(id, b, o, params(store).standbyBlocks)),
           leases: leaseIdsOf(store, id).map((lid) => leaseView(lid, getLease(store, lid) as LeaseRecord)),
         };
       },
@@ -305,15 +313,16 @@ export function marketModule(deps: MarketDeps): Module<null, MarketParams> {
           const p = argAddr(args, 'provider');
           const after = args.after === undefined ? undefined : argId(args, 'after');
           const page = pageIds(store, providerBidsPrefix(p), providerBidsPrefix(p).length, after, () => true, argLimit(args));
+          const { standbyBlocks } = params(store);
           const bids = page.ids.map((id) => {
             const b = getBid(store, id, p) as BidRecord;
-            return bidView(id, { ...b, provider: p }, getOrder(store, id)?.status === 'open');
+            return bidView(id, { ...b, provider: p }, getOrder(store, id) as OrderRecord, standbyBlocks);
           });
           return { bids, next: page.next };
         }
         const id = argId(args, 'order');
         const o = mustOrderView(store, id);
-        return { bids: bidsOf(store, id).map((b) => bidView(id, b, o.status === 'open')) };
+        return { bids: bidsOf(store, id).map((b) => bidView(id, b, o, params(store).standbyBlocks)) };
       },
       lease(store, args) {
         const id = argId(args, 'id');
@@ -372,7 +381,6 @@ export function marketModule(deps: MarketDeps): Module<null, MarketParams> {
       explain(store, args) {
         const id = argId(args, 'order');
         const o = mustOrderView(store, id);
-        const open = o.status === 'open';
         const head = { order: id.toString(), status: o.status, bidWindowEnd: o.bidWindowEnd.toString() };
         /** One provider's verdict: on the device it bid with, else its best (fewest problems) device of the right kind among the first `maxDevices`. */
         const judge = (who: Bytes, bid: (BidRecord & { provider: Bytes }) | undefined, maxDevices: number) => {
@@ -389,7 +397,7 @@ export function marketModule(deps: MarketDeps): Module<null, MarketParams> {
             const el = eligibility(store, deps, o, who, new Uint8Array(32));
             best = { device: null, reasons: [...el.providerReasons, { code: 'NO_DEVICE', message: `no ${o.spec.type === 'coverage' ? 'hotspot' : o.spec.type} device owned by the provider` }] };
           }
-          return { provider: encodeAddress(who), eligible: best.reasons.length === 0, device: best.device ? toHex(best.device) : null, reasons: best.reasons, bid: bid ? bidView(id, bid, open) : null };
+          return { provider: encodeAddress(who), eligible: best.reasons.length === 0, device: best.device ? toHex(best.device) : null, reasons: best.reasons, bid: bid ? bidView(id, bid, o, params(store).standbyBlocks) : null };
         };
         if (args.provider !== undefined) {
           // One provider (what its agent asks before bidding): every device it owns is considered.

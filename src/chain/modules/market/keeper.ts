@@ -11,10 +11,11 @@
  *
  * Bids that lose stay where they are: matching does no work per losing bid (no write, no
  * transfer, no event), so a window's close costs the same however many bids an order drew. A
- * losing bid's deposit goes back when its provider withdraws (market/withdraw takes back the
- * deposits of its lost bids, up to MAX_RECLAIM per tx, found through the provider's bid index
- * market/pb/) or when the order closes, whichever comes first — the provider's own tx pays for
- * the work, not the block's unmetered end.
+ * losing bid is the order's standby for market.standbyBlocks after the window closes: the
+ * customer may accept it to replace a lease (acceptBid). After that its deposit goes back when
+ * its provider withdraws (market/withdraw takes back the deposits of its reclaimable lost bids,
+ * up to MAX_RECLAIM per tx, found through the provider's bid index market/pb/), and in any case
+ * when the order closes — the provider's own tx pays for the work, not the block's unmetered end.
  *
  * Tokens: order escrows and bid deposits sit in the MARKET_ESCROW account; the provider's share of
  * each payment moves to MARKET_EARNINGS (withdrawn by the provider), the protocol's take goes to
@@ -836,7 +837,7 @@ export function withdraw(ctx: Context, deps: MarketDeps, provider: Bytes): bigin
     throw MarketErrors.NOTHING_TO_WITHDRAW(
       p.held > 0n
         ? `${encodeAddress(provider)}'s ${p.held} ugw of earnings are held until its storage proofs verify (the next challenge period)`
-        : `${encodeAddress(provider)} has no earnings to withdraw and no lost bid's deposit to take back (leases paid in DC earn through the reward pools)`,
+        : `${encodeAddress(provider)} has no earnings to withdraw and no lost bid's deposit to take back${lost.standby > 0 ? ` (${lost.standby} lost bid${lost.standby === 1 ? ' is' : 's are'} still its order's standby for market.standbyBlocks after the bid window; "groundwork market bid list --provider" shows from which block)` : ''} (leases paid in DC earn through the reward pools)`,
     );
   }
   if (free > 0n) {
@@ -851,16 +852,32 @@ export function withdraw(ctx: Context, deps: MarketDeps, provider: Bytes): bigin
 export const MAX_RECLAIM = 256;
 
 /**
- * Removes up to MAX_RECLAIM of the provider's lost bids (on orders no longer taking bids), each
- * with a `market.bid.removed` event (reason `lost`), and returns their deposits in one transfer.
+ * The first height at which a lost bid on `o` may be taken back: its window closed and its
+ * standby time (market.standbyBlocks) is over. Undefined while the order takes bids.
  */
-function reclaimLostBids(ctx: Context, deps: MarketDeps, provider: Bytes): { bids: number; deposits: bigint; more: boolean } {
+export function reclaimableFrom(o: Pick<OrderRecord, 'status' | 'bidWindowEnd'>, standbyBlocks: bigint): bigint | undefined {
+  return o.status === 'open' ? undefined : o.bidWindowEnd + standbyBlocks + 1n;
+}
+
+/**
+ * Removes up to MAX_RECLAIM of the provider's lost bids whose standby time is over, each with a
+ * `market.bid.removed` event (reason `lost`), and returns their deposits in one transfer.
+ * `standby`: lost bids still bound as standbys (their deposits come back later).
+ */
+function reclaimLostBids(ctx: Context, deps: MarketDeps, provider: Bytes): { bids: number; deposits: bigint; more: boolean; standby: number } {
   const [s, e] = range(providerBidsPrefix(provider));
+  const { standbyBlocks } = params(ctx.store);
   const orders: bigint[] = [];
   let more = false;
+  let standby = 0;
   for (const [k] of ctx.store.iterate(s, e)) {
     const id = readU64b(k, s.length);
-    if (getOrder(ctx.store, id)?.status === 'open') continue;
+    const from = reclaimableFrom(getOrder(ctx.store, id) as OrderRecord, standbyBlocks);
+    if (from === undefined) continue;
+    if (ctx.block.height < from) {
+      standby++;
+      continue;
+    }
     if (orders.length === MAX_RECLAIM) {
       more = true;
       break;
@@ -876,7 +893,7 @@ function reclaimLostBids(ctx: Context, deps: MarketDeps, provider: Bytes): { bid
     putOrder(ctx, id, o);
   }
   if (deposits > 0n) deps.bank.transfer(ctx, MARKET_ESCROW, provider, deposits);
-  return { bids: orders.length, deposits, more };
+  return { bids: orders.length, deposits, more, standby };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -149,7 +149,7 @@ function checkBooks(store: KVReader): void {
 }
 
 test('market: order → bids → the cheaper eligible bid wins at the window’s end → paid per block → runs dry → closes with its reason, refund, withdraw', async () => {
-  const c = await setup();
+  const c = await setup({ standbyBlocks: '2' });
   try {
     const customerBefore = getAccount(c.app.state, customer.address).balance;
     const supply0 = getSupply(c.app.state);
@@ -172,9 +172,14 @@ test('market: order → bids → the cheaper eligible bid wins at the window’s
     const l = getLease(c.app.state, lid as bigint) as LeaseRecord;
     assert.equal(encodeAddress(l.provider), encodeAddress(p2.address), 'the cheaper bid won');
     assert.equal(l.price, 800n);
-    // The losing bid stays (matching does no work per loser) until its provider withdraws.
+    // The losing bid stays (matching does no work per loser): for market.standbyBlocks (2 here)
+    // it is the order's standby, which the customer may take to replace a lease, so its provider
+    // cannot take the deposit back yet; after that its provider's withdraw does.
     assert.deepEqual(bidsOf(c.app.state, id).map((b) => encodeAddress(b.provider)), [encodeAddress(p1.address)], 'the losing bid stays, lost');
     checkBooks(c.app.state);
+    await c.fails(p1, 'market/withdraw', {}, 'market.NOTHING_TO_WITHDRAW', /1 lost bid is still its order's standby/);
+    assert.equal(bidsOf(c.app.state, id).length, 1, 'still there at the standby time’s last block but one');
+    await c.until(o1.bidWindowEnd + 2n);
     const p1Before = getAccount(c.app.state, p1.address).balance;
     const w1 = await c.ok(p1, 'market/withdraw', {});
     const deposit = marketParams.defaults.bidDeposit;
@@ -226,7 +231,7 @@ test('market: order → bids → the cheaper eligible bid wins at the window’s
   }
 });
 
-test('market: a lost bid stays until withdraw; the customer takes it to replace a lease it closed (and not while the order has all its leases)', async () => {
+test('market: a lost bid is its order\'s standby (its provider cannot withdraw it for market.standbyBlocks); the customer takes it to replace a lease it closed (and not while the order has all its leases)', async () => {
   const c = await setup();
   try {
     // A third provider, so a 2-lease order has a loser.
@@ -242,6 +247,8 @@ test('market: a lost bid stays until withdraw; the customer takes it to replace 
     checkBooks(c.app.state);
     const full = await c.fails(customer, 'market/accept-bid', { order: id, provider: p3.address }, 'market.ORDER_NOT_OPEN');
     assert.match(full.log, /with all 2 of its leases running/);
+    // p3's agent withdraws right after the match (as it does every 100 blocks): the standby stays.
+    await c.fails(p3, 'market/withdraw', {}, 'market.NOTHING_TO_WITHDRAW', /1 lost bid is still its order's standby/);
     // p1's upload failed, say: the customer closes its lease and takes p3's lost bid instead.
     const [l1] = leaseIdsOf(c.app.state, id).filter((lid) => encodeAddress((getLease(c.app.state, lid) as LeaseRecord).provider) === encodeAddress(p1.address));
     await c.ok(customer, 'market/close-lease', { lease: l1 as bigint, reason: null });
@@ -398,7 +405,7 @@ test('market property: any sequence of orders, bids, accepts, top-ups, closes, w
     fc.record({ t: fc.constant('withdraw' as const), who: fc.integer({ min: 0, max: 1 }) }),
     { weight: 3, arbitrary: fc.record({ t: fc.constant('blocks' as const), n: fc.integer({ min: 1, max: 6 }) }) },
   );
-  const c = await setup();
+  const c = await setup({ standbyBlocks: '3' });
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 30 }), async (actions) => {
@@ -425,7 +432,14 @@ test('market property: any sequence of orders, bids, accepts, top-ups, closes, w
             const l = getLease(c.app.state, lastLease) as LeaseRecord;
             const who = a.byProvider ? [p1, p2].find((k) => toHex(k.address) === toHex(l.provider)) : customer;
             await c.run(who as Ed25519Key, 'market/close-lease', { lease: lastLease, reason: a.byProvider ? 'provider-unstable' : null });
-          } else if (a.t === 'withdraw') await c.run(provs[a.who] as Ed25519Key, 'market/withdraw', {});
+          } else if (a.t === 'withdraw') {
+            const r = await c.run(provs[a.who] as Ed25519Key, 'market/withdraw', {});
+            // A lost bid is taken back only once its order's standby time (3 blocks) is over.
+            for (const e of r.events.filter((x) => x.type === 'market.bid.removed' && x.attributes.some((y) => y.key === 'reason' && y.value === 'lost'))) {
+              const o = getOrder(c.app.state, BigInt(e.attributes.find((y) => y.key === 'order')?.value ?? '0')) as OrderRecord;
+              assert.ok(c.height > o.bidWindowEnd + 3n, `a lost bid on order with window end ${o.bidWindowEnd} reclaimed at ${c.height}`);
+            }
+          }
           else if (a.t === 'blocks') for (let i = 0; i < a.n; i++) await c.block();
           checkBooks(c.app.state);
           // No lease is paid for more blocks than it ran.

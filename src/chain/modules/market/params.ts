@@ -34,6 +34,13 @@ export const marketParamsCodec = struct('MarketParams', {
    * block stalls the chain however many leases fall due at once.
    */
   maxLeasesPerBlock: u64,
+  /**
+   * Blocks after an order's bid window closes during which its losing bids stay bound as
+   * standbys: the customer may take one to replace a lease (a provider that refused its upload
+   * or left), and their providers cannot withdraw their deposits until then (or until the order
+   * closes). A put of a large file needs its standbys for as long as its upload runs.
+   */
+  standbyBlocks: u64,
 });
 export type MarketParams = Infer<typeof marketParamsCodec>;
 
@@ -51,6 +58,7 @@ export const marketParams: ParamsDef<MarketParams> = {
     vettingShareBps: 1_000n,
     maxLeaseBlocks: 10_000_000n,
     maxLeasesPerBlock: 20_000n,
+    standbyBlocks: 600n,
   },
   validate(p) {
     const bad = (m: string): never => {
@@ -64,5 +72,6 @@ export const marketParams: ParamsDef<MarketParams> = {
     if (p.vettingShareBps > BPS) bad('vettingShareBps must be at most 10000');
     if (p.maxLeaseBlocks < 1n) bad('maxLeaseBlocks must be at least 1');
     if (p.maxLeasesPerBlock < 1n) bad('maxLeasesPerBlock must be at least 1');
+    if (p.standbyBlocks > 1_000_000n) bad('standbyBlocks must be at most 1,000,000 blocks');
   },
 };
