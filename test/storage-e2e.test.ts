@@ -67,6 +67,7 @@ interface PutJson {
 interface GetJson {
   bytes: number;
   sha256: string;
+  sha256Checked: boolean;
   failedShards: number[];
   repairedSegments: number;
 }
@@ -289,9 +290,9 @@ test('storage e2e, six honest providers: CLI round trips up to 1 GiB, proofs ver
       assert.deepEqual([g.failedShards, g.repairedSegments], [[0, 1], 2]);
       assert.ok(readFileSync(`${multi.path}.down`).equals(multi.data));
       const lap = timed('get 1 GiB with 2 providers down');
-      const bg = await cliJson<GetJson>(net, ['store', 'get', bp.order, '-o', `${big!.path}.down`], 600_000);
+      const bg = await cliJson<GetJson>(net, ['store', 'get', bp.order, '-o', `${big!.path}.down`, '--verify-sha256'], 600_000);
       lap();
-      assert.deepEqual([bg.bytes, bg.failedShards, bg.repairedSegments], [GiB, [0, 1], 257]);
+      assert.deepEqual([bg.bytes, bg.failedShards, bg.repairedSegments, bg.sha256Checked], [GiB, [0, 1], 257, true]);
       assert.equal(await sha256File(`${big!.path}.down`), big!.sha, 'the 1 GiB file comes back identical from 4 of 6 shards, 2 of them parity');
     });
   } finally {

@@ -118,9 +118,11 @@ test('store: put, get, ls, status, rm through the CLI against a node and three s
     assert.deepEqual([gotBig.bytes, gotBig.failedShards, gotBig.repairedSegments], [bigData.length, [], 0]);
     assert.ok(readFileSync(outBig).equals(bigData), 'the big file comes back identical');
     await bad(['store', 'get', putBig.order, '-o', outBig], /big\.out exists: pass --force/);
+    assert.equal(gotBig.sha256Checked, false, 'the whole-file digest only when asked for');
     const outEmpty = join(home, 'empty.out');
-    await run(['store', 'get', emptyOrder, '-o', outEmpty]);
+    const gotEmpty = await run(['store', 'get', emptyOrder, '-o', outEmpty, '--verify-sha256']);
     assert.equal(readFileSync(outEmpty).length, 0);
+    assert.match(gotEmpty.stdout, /^Got empty\.txt \(0 B, every segment authenticated, sha256 e3b0c442[0-9a-f]+ checked\) → /);
     const piped = await run(['store', 'get', putBig.order, '-o', '-']);
     assert.ok(Buffer.from(piped.stdout, 'latin1').length > 0);
 

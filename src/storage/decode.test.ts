@@ -97,7 +97,7 @@ test('decode: a failing shard is asked last for later segments; fetch errors and
   const parts: Uint8Array[] = [];
   const report = await decodeFile(man, fetch, (c) => void parts.push(Uint8Array.from(c)), { parallel: 1 });
   sameBytes(Buffer.concat(parts), data);
-  assert.deepEqual(report, { bytes: data.length, repairedSegments: 4, failedShards: [1, 2] });
+  assert.deepEqual(report, { bytes: data.length, repairedSegments: 4, failedShards: [1, 2], sha256Checked: false });
   assert.deepEqual(asked[0]!.slice().sort(), [0, 1, 2, 3, 4, 5]);
   for (let s = 1; s < 4; s++) assert.deepEqual(asked[s]!.slice().sort(), [0, 3, 4, 5], `segment ${s} skips the failed shards`);
 });
@@ -120,8 +120,11 @@ test('decode: a tampered piece is caught by verification (then rebuilt from pari
   await assert.rejects(decodeFile(man, fetcher(bad), () => {}), (e: unknown) => e instanceof StorageError && e.code === 'DECRYPT_FAILED' && /segment 0 failed authentication/.test(e.message));
   const wrongKey = { ...man, key: 'ab'.repeat(32) };
   await assert.rejects(decodeFile(wrongKey, fetcher(pieces), () => {}), (e: unknown) => e instanceof StorageError && e.code === 'DECRYPT_FAILED');
+  // The whole-file SHA-256 is checked only when asked for (every segment is authenticated anyway).
   const wrongHash = { ...man, sha256: '00'.repeat(32) };
-  await assert.rejects(decodeFile(wrongHash, fetcher(pieces), () => {}), (e: unknown) => e instanceof StorageError && e.code === 'SHA256_MISMATCH');
+  await assert.rejects(decodeFile(wrongHash, fetcher(pieces), () => {}, { verifySha256: true }), (e: unknown) => e instanceof StorageError && e.code === 'SHA256_MISMATCH');
+  assert.equal((await decodeFile(wrongHash, fetcher(pieces), () => {})).sha256Checked, false);
+  assert.equal((await decodeFile(man, fetcher(pieces), () => {}, { verifySha256: true })).sha256Checked, true);
   // Nothing unauthenticated is written: the bad segment is the first, so nothing at all.
   let written = 0;
   await assert.rejects(decodeFile(man, fetcher(bad), (c) => void (written += c.length)));

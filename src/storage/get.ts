@@ -34,6 +34,8 @@ export interface GetFileOptions {
   /** Per piece request (default 30 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Also recompute the file's SHA-256 and compare it with the manifest's (see decodeFile); default false. */
+  verifySha256?: boolean;
 }
 
 /** Where a shard was asked for, or why it was not. */
@@ -56,7 +58,7 @@ export interface GetFileReturnType extends DecodeReport {
 
 /**
  * InvalidInputError DEAL_NOT_FOUND / MANIFEST_MISMATCH, StorageError NOT_ENOUGH_SHARDS (fewer
- * than k shards can be asked, or fetched for some segment), DECRYPT_FAILED, SHA256_MISMATCH,
+ * than k shards can be asked, or fetched for some segment), DECRYPT_FAILED, SHA256_MISMATCH (verifySha256),
  * OUTPUT_CLOSED, and the SDK's errors reading the deal.
  */
 export type GetFileErrorType = GroundworkError;
@@ -272,6 +274,7 @@ export async function getFile(client: Client, manifest: Manifest, dealOrder: big
   const report = await decodeFile(manifest, ranged, out, {
     ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    verifySha256: opts.verifySha256 ?? false,
     onProgress: (done) => {
       const written = Math.floor(done / segmentCapacity);
       for (const r of runs) r?.recycle(written);
