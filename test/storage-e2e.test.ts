@@ -73,14 +73,30 @@ interface GetJson {
 }
 
 /** The CLI against the network, asserting exit 0 and parsing --json; long runs for the big file. */
-async function cliJson<T>(net: StorageNet, args: string[], timeoutMs = 60_000): Promise<T> {
-  const r = await cli(['--node', net.node.url, ...args, '--json'], { home: net.home, timeoutMs });
+/** The CLI's JSON answer; with `rss`, its peak resident memory is recorded there (bytes). */
+async function cliJson<T>(net: StorageNet, args: string[], timeoutMs = 60_000, rss?: { peak: number }): Promise<T> {
+  const r = await cli(['--node', net.node.url, ...args, '--json'], { home: net.home, timeoutMs, peakRss: rss !== undefined });
+  if (rss) rss.peak = r.peakRssBytes ?? 0;
   if (r.code !== 0) {
     // What the agents thought of the orders (skips, failed bids) tells why a put found no providers.
     const agents = net.providers.map((p) => `${p.name}: ${(p.agent?.out() ?? '').split('\n').filter((l) => /skip|bid-failed|warn|error/i.test(l)).slice(-10).join('\n  ')}`);
     throw new Error(`groundwork ${args.join(' ')} exited ${r.code}: ${r.stderr}\nagents:\n${agents.join('\n')}`);
   }
   return JSON.parse(r.stdout) as T;
+}
+
+/**
+ * A 1 GiB put or get must stream: its CLI process's peak resident memory stays under half the
+ * file. Measured: put ~215 MiB, get with two shards rebuilt from parity ~355 MiB — bounded
+ * buffers (stripes or runs of pieces, depth × shards × piece size, whatever the file's size) plus
+ * the V8 heap's headroom that NODE_FLAGS allow (a 64 MiB young generation, the old one first
+ * collected at 256 MiB); holding the file would take more than a GiB.
+ */
+function assertStreamed(what: string, peakBytes: number): void {
+  process.stderr.write(`storage-e2e: ${what} 1 GiB peak RSS ${(peakBytes / MiB).toFixed(0)} MiB\n`);
+  if (process.platform !== 'linux') return;
+  assert.ok(peakBytes > 0, `${what}: the peak RSS was read`);
+  assert.ok(peakBytes < GiB / 2, `${what} of 1 GiB peaked at ${(peakBytes / MiB).toFixed(0)} MiB resident: it must stream`);
 }
 
 const putArgs = (path: string, key: string, code: [number, number] | [] = []) => [
@@ -199,8 +215,11 @@ test('storage e2e, six honest providers: CLI round trips up to 1 GiB, proofs ver
       big = { path: bigPath, sha: randomFile(bigPath, GiB) };
       lap();
       lap = timed('put 1 GiB');
-      const bp = await cliJson<PutJson>(net, putArgs(bigPath, 'big'), 600_000);
+      const putRss = { peak: 0 };
+      const bp = await cliJson<PutJson>(net, putArgs(bigPath, 'big'), 600_000, putRss);
       lap();
+      // Streams: the file never sits in memory (a file larger than RAM works the same way).
+      assertStreamed('put', putRss.peak);
       big.put = bp;
       assert.equal(bp.size, GiB);
       assert.equal(bp.sha256, big.sha);
@@ -290,8 +309,10 @@ test('storage e2e, six honest providers: CLI round trips up to 1 GiB, proofs ver
       assert.deepEqual([g.failedShards, g.repairedSegments], [[0, 1], 2]);
       assert.ok(readFileSync(`${multi.path}.down`).equals(multi.data));
       const lap = timed('get 1 GiB with 2 providers down');
-      const bg = await cliJson<GetJson>(net, ['store', 'get', bp.order, '-o', `${big!.path}.down`, '--verify-sha256'], 600_000);
+      const getRss = { peak: 0 };
+      const bg = await cliJson<GetJson>(net, ['store', 'get', bp.order, '-o', `${big!.path}.down`, '--verify-sha256'], 600_000, getRss);
       lap();
+      assertStreamed('get', getRss.peak);
       assert.deepEqual([bg.bytes, bg.failedShards, bg.repairedSegments, bg.sha256Checked], [GiB, [0, 1], 257, true]);
       assert.equal(await sha256File(`${big!.path}.down`), big!.sha, 'the 1 GiB file comes back identical from 4 of 6 shards, 2 of them parity');
     });

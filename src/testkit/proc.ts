@@ -16,25 +16,41 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** With `peakRss` (Linux): the process's peak resident memory (VmHWM) as last read, in bytes; 0 if never read. */
+  peakRssBytes?: number;
 }
 
-/** Runs the CLI to completion. */
-export function cli(args: string[], opts: { home?: string; input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+/** The peak resident set (VmHWM) of process `pid` in bytes, or undefined (gone, or no /proc). */
+function peakRss(pid: number): number | undefined {
+  try {
+    const m = /^VmHWM:\s+([0-9]+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the CLI to completion; `peakRss`: read its peak resident memory every 50 ms meanwhile. */
+export function cli(args: string[], opts: { home?: string; input?: string; env?: Record<string, string>; timeoutMs?: number; peakRss?: boolean } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const argv = [...NODE_FLAGS, BIN, ...(opts.home ? ['--home', opts.home] : []), ...args];
     const p = spawn(process.execPath, argv, { env: { ...process.env, GROUNDWORK_HOME: '', GROUNDWORK_NODE: '', ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let peak = 0;
+    const sampler = opts.peakRss && p.pid !== undefined ? setInterval(() => (peak = peakRss(p.pid as number) ?? peak), 50) : undefined;
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const t = setTimeout(() => {
+      clearInterval(sampler);
       p.kill('SIGKILL');
       reject(new Error(`groundwork ${args.join(' ')} timed out\n${stderr}`));
     }, opts.timeoutMs ?? 60_000);
     p.on('error', reject);
     p.on('close', (code) => {
       clearTimeout(t);
-      resolve({ code: code ?? -1, stdout, stderr });
+      clearInterval(sampler);
+      resolve({ code: code ?? -1, stdout, stderr, ...(opts.peakRss ? { peakRssBytes: peak } : {}) });
     });
     p.stdin.end(opts.input ?? '');
   });
