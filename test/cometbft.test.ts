@@ -57,6 +57,20 @@ function cometPid(v: TestnetValidator): number {
   return Number(execFileSync('pgrep', ['-f', `cometbft start --home ${join(v.home, 'cometbft')}`], { encoding: 'utf8' }).trim().split('\n')[0]);
 }
 
+/** Waits until `v`'s CometBFT process is gone (it stops once its app's ABCI connection drops). */
+async function cometGone(v: TestnetValidator, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      cometPid(v);
+    } catch {
+      return; // pgrep found none
+    }
+    assert.ok(Date.now() < until, `${v.name}'s CometBFT still runs ${timeoutMs / 1000} s after its app was killed`);
+    await sleep(200);
+  }
+}
+
 async function heights(info: TestnetInfo, nodes: TestnetValidator[]): Promise<number[]> {
   const s = await testnetStatus(info);
   return nodes.map((v) => s.find((n) => n.name === v.name)?.height ?? -1);
@@ -85,9 +99,10 @@ test('cometbft: a 4-validator network commits, agrees, survives kill -9 and halt
     if (r.code === 0) seq++;
     return { hash: r.hash, code: r.code };
   };
-  const waitCommitted = async (hash: string, via: TestnetValidator): Promise<number> => {
+  const waitCommitted = async (hash: string, via: TestnetValidator, timeoutMs = 90_000): Promise<number> => {
     // Generous: on a loaded 2-core machine a restarted validator may take a while to rejoin.
-    for (let i = 0; i < 300; i++) {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
       try {
         const r = await rpc<{ height: string; tx_result: { code: number } }>(via, `/tx?hash=0x${hash}`);
         assert.equal(r.tx_result.code, 0, `tx ${hash} failed in its block`);
@@ -97,7 +112,17 @@ test('cometbft: a 4-validator network commits, agrees, survives kill -9 and halt
         await sleep(200);
       }
     }
-    throw new Error(`tx ${hash} was not committed`);
+    // Say why: which validators run, at what height, and the end of their logs.
+    const status = await testnetStatus(info).catch(() => []);
+    const tail = (f: string): string => {
+      try {
+        return readFileSync(f, 'utf8').split('\n').slice(-12).join('\n    ');
+      } catch {
+        return '(no log)';
+      }
+    };
+    const logs = info.validators.map((v) => `${v.name}: ${JSON.stringify(status.find((n) => n.name === v.name) ?? null)}\n  app.log:\n    ${tail(join(v.home, 'app.log'))}\n  cometbft.log:\n    ${tail(join(v.home, 'cometbft.log'))}`);
+    throw new Error(`tx ${hash} was not committed within ${timeoutMs / 1000} s\n${logs.join('\n')}`);
   };
   try {
     for (const v of info.validators) startValidator(info, v);
@@ -134,6 +159,7 @@ test('cometbft: a 4-validator network commits, agrees, survives kill -9 and halt
     assert.ok(!isAlive(pidOf(info, v2.name)));
 
     // Restart: it catches up and agrees.
+    await cometGone(v2);
     startValidator(info, v2);
     await waitForHeight(info, h1 + 1, 60_000);
     assert.equal((await account(v2, dest.address)).balance, total, 'validator-2 caught up, including the tx sent while it was down');
@@ -165,6 +191,8 @@ test('cometbft: a 4-validator network commits, agrees, survives kill -9 and halt
     assert.equal(pending.code, 0);
     total += 13n;
     // ...is committed, exactly once, when a third validator returns.
+    await cometGone(v2);
+    await cometGone(v3);
     startValidator(info, v2);
     await waitCommitted(pending.hash, v0);
     await sleep(1000);
