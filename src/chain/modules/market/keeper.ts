@@ -850,6 +850,14 @@ export function withdraw(ctx: Context, deps: MarketDeps, provider: Bytes): bigin
 
 /** Lost bids one withdraw takes back (a provider with more sends another; the tx's work stays bounded). */
 export const MAX_RECLAIM = 256;
+/**
+ * Entries of its bid index one withdraw looks at, at most: bids on open orders and standbys are
+ * passed over, and without a cap a provider holding many of them would make every withdraw walk
+ * them all. The index runs by order id, oldest first, and older orders' bids are reclaimable
+ * first, so a lost bid beyond the cap waits until the ones before it are taken back or cancelled
+ * (or its order closes, which returns it anyway).
+ */
+export const MAX_RECLAIM_SCAN = 4 * MAX_RECLAIM;
 
 /**
  * The first height at which a lost bid on `o` may be taken back: its window closed and its
@@ -860,9 +868,10 @@ export function reclaimableFrom(o: Pick<OrderRecord, 'status' | 'bidWindowEnd'>,
 }
 
 /**
- * Removes up to MAX_RECLAIM of the provider's lost bids whose standby time is over, each with a
- * `market.bid.removed` event (reason `lost`), and returns their deposits in one transfer.
- * `standby`: lost bids still bound as standbys (their deposits come back later).
+ * Removes up to MAX_RECLAIM of the provider's lost bids whose standby time is over, among the
+ * first MAX_RECLAIM_SCAN entries of its bid index, each with a `market.bid.removed` event (reason
+ * `lost`), and returns their deposits in one transfer. `standby`: lost bids seen still bound as
+ * standbys (their deposits come back later); `more`: another withdraw would take back more now.
  */
 function reclaimLostBids(ctx: Context, deps: MarketDeps, provider: Bytes): { bids: number; deposits: bigint; more: boolean; standby: number } {
   const [s, e] = range(providerBidsPrefix(provider));
@@ -870,7 +879,9 @@ function reclaimLostBids(ctx: Context, deps: MarketDeps, provider: Bytes): { bid
   const orders: bigint[] = [];
   let more = false;
   let standby = 0;
+  let scanned = 0;
   for (const [k] of ctx.store.iterate(s, e)) {
+    if (++scanned > MAX_RECLAIM_SCAN) break;
     const id = readU64b(k, s.length);
     const from = reclaimableFrom(getOrder(ctx.store, id) as OrderRecord, standbyBlocks);
     if (from === undefined) continue;

@@ -12,7 +12,7 @@ import { getAccount, getSupply } from '../bank/keeper.js';
 import { getCredits } from '../credits/keeper.js';
 import { NO_CAPABILITIES, deviceSignBytes, makerSignBytes, type Capabilities } from '../devices/types.js';
 import { TREASURY } from '../rewards/keeper.js';
-import { MARKET_EARNINGS, MARKET_ESCROW, activeLeaseIdsOf, bidsOf, getLease, getOrder, getProvider, leaseIdsOf, reputationOf } from './keeper.js';
+import { MARKET_EARNINGS, MARKET_ESCROW, MAX_RECLAIM, MAX_RECLAIM_SCAN, activeLeaseIdsOf, bidsOf, getLease, getOrder, getProvider, leaseIdsOf, reputationOf } from './keeper.js';
 import { ORDER_PREFIX, PROVIDER_BIDS_PREFIX, range, readU64b } from './keys.js';
 import { marketParams } from './params.js';
 import type { LeaseRecord, OrderRecord } from './types.js';
@@ -270,6 +270,56 @@ test('market: a lost bid is its order\'s standby (its provider cannot withdraw i
     const lr = getLease(c.app.state, l3) as LeaseRecord;
     assert.equal(lr.paid, 400n * (BigInt(c.app.height) - lr.startHeight), 'every block since its start at 400');
     assert.ok(lr.paid > 0n);
+    checkBooks(c.app.state);
+  } finally {
+    await c.close();
+  }
+});
+
+test('market: one withdraw does bounded work: MAX_RECLAIM lost bids taken back (more: withdraw again), MAX_RECLAIM_SCAN bid-index entries looked at', { timeout: 120_000 }, async () => {
+  const c = await setup({ standbyBlocks: '1' });
+  try {
+    /** One block with `msgs` from `from`, 32 to a tx; every tx must succeed. */
+    const inBlock = async (from: Ed25519Key, msgs: { type: string; value: unknown }[]): Promise<void> => {
+      const txs = [];
+      for (let i = 0; i < msgs.length; i += 32) txs.push(c.tx(from, msgs.slice(i, i + 32)));
+      const r = await c.block(txs);
+      for (const t of r.txResults) assert.equal(t.code, 0, `${t.codespace}.${t.error} ${t.log}`);
+    };
+    const orders = async (count: number, window: bigint): Promise<bigint[]> => {
+      const first = lastOrderId(c.app.state) + 1n;
+      await inBlock(customer, Array.from({ length: count }, () => ({ type: 'market/create-order', value: orderMsg({ window }) })));
+      return Array.from({ length: count }, (_, i) => first + BigInt(i));
+    };
+    const bid = (ids: bigint[], d: Ed25519Key, price: bigint) => ids.map((order) => ({ type: 'market/bid', value: { order, device: d.publicKey, price } }));
+    const withdrawn = async (): Promise<{ lostBids: string; more: string }> => {
+      const r = await c.ok(p1, 'market/withdraw', {});
+      const at = (key: string) => r.events.find((e) => e.type === 'market.withdraw')?.attributes.find((a) => a.key === key)?.value ?? '';
+      return { lostBids: at('lostBids'), more: at('more') };
+    };
+
+    // MAX_RECLAIM + 1 orders lost to p2: two withdraws, the first saying more wait.
+    const lostTo = await orders(MAX_RECLAIM + 1, 2n);
+    await inBlock(p1, bid(lostTo, d1, 900n));
+    await inBlock(p2, bid(lostTo, d2, 800n));
+    await c.until((getOrder(c.app.state, lostTo.at(-1) as bigint) as OrderRecord).bidWindowEnd + 2n);
+    assert.deepEqual(await withdrawn(), { lostBids: String(MAX_RECLAIM), more: '1' });
+    assert.deepEqual(await withdrawn(), { lostBids: '1', more: '0' });
+    checkBooks(c.app.state);
+
+    // MAX_RECLAIM_SCAN standing bids on open orders, then a lost one: it lies beyond what a withdraw looks at...
+    const open = await orders(MAX_RECLAIM_SCAN, 500n);
+    await inBlock(p1, bid(open, d1, 900n));
+    const [late] = await orders(1, 2n);
+    await c.ok(p1, 'market/bid', { order: late, device: d1.publicKey, price: 900n });
+    await c.ok(p2, 'market/bid', { order: late, device: d2.publicKey, price: 800n });
+    await c.until((getOrder(c.app.state, late as bigint) as OrderRecord).bidWindowEnd + 2n);
+    assert.equal((getOrder(c.app.state, late as bigint) as OrderRecord).status, 'active');
+    await c.fails(p1, 'market/withdraw', {}, 'market.NOTHING_TO_WITHDRAW');
+    // ...until one bid before it goes (cancelled here; taken back or closed, in time).
+    await c.ok(p1, 'market/cancel-bid', { order: open[0] as bigint });
+    assert.deepEqual(await withdrawn(), { lostBids: '1', more: '0' });
+    assert.equal(bidsOf(c.app.state, late as bigint).length, 0);
     checkBooks(c.app.state);
   } finally {
     await c.close();
